@@ -1,0 +1,70 @@
+//! Command-line interface: clap types only, resolved into `pipeline::Options`.
+//!
+//! Exit codes (a contract): 0 success; 1 the content has errors (or warnings under
+//! `--strict`); 2 a usage error.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// sourced: a static-site generator for annotated policy briefs, where every quantitative
+/// claim carries its source.
+#[derive(Debug, Parser)]
+#[command(name = "sourced", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the site into its output folder (default `public/`).
+    Build(BuildArgs),
+    /// Check the site (front matter, links, anchors, templates) without writing anything.
+    Check(CheckArgs),
+    /// Create a new site with one sample brief in DIR (which must be empty or absent).
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// The site's root folder (holding site.yaml and content/).
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub root: PathBuf,
+    /// Include briefs marked `draft: true`.
+    #[arg(long)]
+    pub drafts: bool,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Write the site here instead of site.yaml's `output_dir`.
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Use this base URL instead of site.yaml's `base_url` (e.g. for a preview deploy).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder to create the site in.
+    pub dir: PathBuf,
+    /// The new site's title.
+    #[arg(long, default_value = "Policy Briefs")]
+    pub title: String,
+    /// The address the site will be published at.
+    #[arg(long, default_value = "https://example.org/")]
+    pub base_url: String,
+}

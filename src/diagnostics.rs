@@ -1,0 +1,295 @@
+//! Diagnostics: the error and warning values every stage returns.
+//!
+//! A [`Diagnostic`] is plain data: a severity, a message, an optional hint and an optional
+//! [`Location`] (a file's display path, its whole text, and a byte range into that text).
+//! Line and column are computed only when asked ([`Location::line_col`]), so stages keep exact
+//! byte offsets into the original file. Nothing here touches a terminal: `report` renders.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How bad a diagnostic is. Warnings become errors under `--strict`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A file as read from disk: the path shown to the user (relative to the site root) and its text.
+#[derive(Debug)]
+pub struct SourceText {
+    pub display_path: PathBuf,
+    pub text: String,
+}
+
+/// Where a diagnostic points: a byte range in a file's text.
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub file: Arc<SourceText>,
+    pub range: Range<usize>,
+}
+
+impl Location {
+    pub fn new(file: &Arc<SourceText>, range: Range<usize>) -> Self {
+        let len = file.text.len();
+        let start = floor_char_boundary(&file.text, range.start.min(len));
+        let end = floor_char_boundary(&file.text, range.end.clamp(start, len));
+        Location {
+            file: Arc::clone(file),
+            range: start..end,
+        }
+    }
+
+    /// 1-based line and column (column counted in characters) of the range's start.
+    pub fn line_col(&self) -> (usize, usize) {
+        line_col(&self.file.text, self.range.start)
+    }
+}
+
+/// 1-based line and character column of byte `offset` in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let before = &text[..offset];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+/// Byte offset of 1-based `line` and 0-based byte `col` in `text`, clamped to the text.
+pub fn offset_of_line(text: &str, line: usize) -> usize {
+    if line <= 1 {
+        return 0;
+    }
+    text.match_indices('\n')
+        .nth(line - 2)
+        .map_or(text.len(), |(i, _)| i + 1)
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// One problem found in a run.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub message: String,
+    pub location: Option<Location>,
+    /// A label shown under the marked span ("here", "unknown key").
+    pub label: Option<String>,
+    /// How to fix it.
+    pub hint: Option<String>,
+    /// A file named without a position (an unreadable file, an output folder).
+    pub path: Option<PathBuf>,
+}
+
+impl Diagnostic {
+    pub fn error(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            location: None,
+            label: None,
+            hint: None,
+            path: None,
+        }
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message)
+        }
+    }
+
+    pub fn at(mut self, file: &Arc<SourceText>, range: Range<usize>) -> Self {
+        self.location = Some(Location::new(file, range));
+        self
+    }
+
+    pub fn at_location(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    pub fn in_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.path = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// `file:line:col`, or `file`, or nothing.
+    pub fn position(&self) -> Option<String> {
+        if let Some(loc) = &self.location {
+            let (line, col) = loc.line_col();
+            Some(format!("{}:{line}:{col}", loc.file.display_path.display()))
+        } else {
+            self.path.as_ref().map(|p| p.display().to_string())
+        }
+    }
+
+    /// Sort key: file, then offset, then message, so reports are stable.
+    fn sort_key(&self) -> (PathBuf, usize, Severity, &str) {
+        match &self.location {
+            Some(loc) => (
+                loc.file.display_path.clone(),
+                loc.range.start,
+                self.severity,
+                &self.message,
+            ),
+            None => (
+                self.path.clone().unwrap_or_default(),
+                0,
+                self.severity,
+                &self.message,
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        match self.position() {
+            Some(pos) => write!(f, "{pos}: {kind}: {}", self.message)?,
+            None => write!(f, "{kind}: {}", self.message)?,
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}
+
+/// All diagnostics of a run, collected from every stage.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    pub fn extend(&mut self, ds: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(ds);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.items.len() - self.error_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Under `--strict`, every warning is an error.
+    pub fn promote_warnings(&mut self) {
+        for d in &mut self.items {
+            d.severity = Severity::Error;
+        }
+    }
+
+    /// Sorted by file and position, duplicates removed.
+    pub fn into_sorted(mut self) -> Vec<Diagnostic> {
+        self.items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.items.dedup_by(|a, b| {
+            a.message == b.message && a.position() == b.position() && a.severity == b.severity
+        });
+        self.items
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter()
+    }
+}
+
+impl From<Vec<Diagnostic>> for Diagnostics {
+    fn from(items: Vec<Diagnostic>) -> Self {
+        Diagnostics { items }
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+/// "did you mean `x`?" for a misspelt key, from a list of valid ones.
+pub fn did_you_mean<'a>(
+    unknown: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(unknown, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_chars_not_bytes() {
+        let text = "ab\n五年計畫 x\n";
+        let off = text.find('x').unwrap();
+        assert_eq!(line_col(text, off), (2, 6));
+        assert_eq!(line_col(text, 0), (1, 1));
+    }
+
+    #[test]
+    fn offset_of_line_finds_line_starts() {
+        let text = "a\nbb\nccc";
+        assert_eq!(offset_of_line(text, 1), 0);
+        assert_eq!(offset_of_line(text, 2), 2);
+        assert_eq!(offset_of_line(text, 3), 5);
+        assert_eq!(offset_of_line(text, 9), text.len());
+    }
+
+    #[test]
+    fn suggests_close_keys() {
+        assert_eq!(did_you_mean("titel", ["title", "date"]), Some("title"));
+        assert_eq!(did_you_mean("zzz", ["title", "date"]), None);
+    }
+}

@@ -1,0 +1,32 @@
+//! sourced: a static-site generator for annotated policy briefs.
+//!
+//! The modules read in the order data flows through a build:
+//!
+//! ```text
+//! config, discover, front_matter      load: site.yaml, content/ walk, front matter
+//!   -> markdown                       parse: bodies to HTML, headings, links
+//!   -> site                           assemble: URLs, sections, tags, translations, anchor checks
+//!   -> theme, templates, pages        render: each page through Tera, in parallel
+//!   -> output                         write: staging folder swapped in on success
+//! ```
+//!
+//! `pipeline` sequences the stages; `diagnostics` is the error value every stage returns and
+//! `report` draws them. Each module's first doc comment says which stage it owns.
+
+pub mod cli;
+pub mod config;
+pub mod diagnostics;
+pub mod discover;
+pub mod front_matter;
+pub mod init;
+pub mod lang;
+pub mod markdown;
+pub mod output;
+pub mod pages;
+pub mod pipeline;
+pub mod report;
+pub mod site;
+pub mod templates;
+pub mod theme;
+pub mod urls;
+pub mod yaml;

@@ -1,0 +1,109 @@
+//! Entry point: parse the command line, run the command, print diagnostics, exit 0/1/2.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use sourced::cli::{Cli, Command, SiteArgs};
+use sourced::pipeline::{self, Mode, Options};
+use sourced::{init, report};
+
+fn options(site: SiteArgs, mode: Mode) -> Options {
+    Options {
+        root: site.root,
+        output: None,
+        base_url: None,
+        drafts: site.drafts,
+        strict: site.strict,
+        mode,
+    }
+}
+
+fn run_pipeline(opts: &Options) -> ExitCode {
+    let outcome = pipeline::build(opts);
+    report::print_all(&outcome.diagnostics);
+    let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = outcome.diagnostics.len() - errors;
+    if !outcome.ok {
+        eprintln!(
+            "{} failed: {errors} error{}, {warnings} warning{}{}",
+            if opts.mode == Mode::Build {
+                "build"
+            } else {
+                "check"
+            },
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" },
+            if opts.mode == Mode::Build {
+                "; the output folder was left as it was"
+            } else {
+                ""
+            }
+        );
+        return ExitCode::from(1);
+    }
+    let s = &outcome.stats;
+    match opts.mode {
+        Mode::Build => eprintln!(
+            "built {} brief{} ({} pages, {} files) into {} in {:.2} s{}",
+            s.briefs,
+            if s.briefs == 1 { "" } else { "s" },
+            s.pages,
+            s.files,
+            s.output_dir
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            s.seconds,
+            if warnings > 0 {
+                format!(
+                    ", {warnings} warning{}",
+                    if warnings == 1 { "" } else { "s" }
+                )
+            } else {
+                String::new()
+            }
+        ),
+        Mode::Check => eprintln!(
+            "checked {} brief{}: no errors{}",
+            s.briefs,
+            if s.briefs == 1 { "" } else { "s" },
+            if warnings > 0 {
+                format!(
+                    ", {warnings} warning{}",
+                    if warnings == 1 { "" } else { "s" }
+                )
+            } else {
+                String::new()
+            }
+        ),
+    }
+    ExitCode::SUCCESS
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build(args) => {
+            let mut opts = options(args.site, Mode::Build);
+            opts.output = args.output;
+            opts.base_url = args.base_url;
+            run_pipeline(&opts)
+        }
+        Command::Check(args) => run_pipeline(&options(args.site, Mode::Check)),
+        Command::Init(args) => match init::init(&args.dir, &args.title, &args.base_url) {
+            Ok(()) => {
+                eprintln!(
+                    "created a site in {}\nnext: cd {} && sourced build",
+                    args.dir.display(),
+                    args.dir.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(d) => {
+                report::print_all(&[d]);
+                ExitCode::from(1)
+            }
+        },
+    }
+}

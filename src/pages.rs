@@ -1,0 +1,480 @@
+//! Render stage: each page of the assembled [`Site`] through its template, to a string.
+//!
+//! In: the read-only site and the compiled templates. Out: `(output path, bytes)` per page.
+//! [`jobs`] lists every page; [`render`] renders one from borrowed data only, so pages render
+//! in parallel and `serve` can re-render one. Context values are built here from sorted
+//! vectors (never hash maps), so output is deterministic.
+
+use serde::Serialize;
+
+use crate::diagnostics::Diagnostic;
+use crate::lang::format_date;
+use crate::markdown::Heading;
+use crate::site::{Address, Brief, Site};
+use crate::templates::Templates;
+
+/// One page to render.
+#[derive(Debug, Clone, Copy)]
+pub enum Job {
+    Brief(usize),
+    Section(usize),
+    Tags,
+    Tag(usize),
+    NotFound,
+    Feed,
+    Sitemap,
+    Robots,
+}
+
+/// Every page of the site, in a fixed order.
+pub fn jobs(site: &Site) -> Vec<Job> {
+    let mut jobs: Vec<Job> = (0..site.briefs.len()).map(Job::Brief).collect();
+    jobs.extend((0..site.sections.len()).map(Job::Section));
+    jobs.push(Job::Tags);
+    jobs.extend((0..site.tags.len()).map(Job::Tag));
+    jobs.extend([Job::NotFound, Job::Feed, Job::Sitemap, Job::Robots]);
+    jobs
+}
+
+#[derive(Serialize)]
+struct SiteCtx<'a> {
+    title: &'a str,
+    description: Option<&'a str>,
+    language: &'a str,
+    /// Root-relative URL of the home page (ends with `/`): prefix for assets.
+    url: String,
+    permalink: String,
+    feed_url: String,
+    tags_url: String,
+}
+
+#[derive(Serialize)]
+struct Alternate<'a> {
+    lang: &'a str,
+    permalink: &'a str,
+}
+
+#[derive(Serialize)]
+struct PageCtx<'a> {
+    kind: &'static str,
+    title: &'a str,
+    description: &'a str,
+    lang: &'a str,
+    url: &'a str,
+    permalink: &'a str,
+    alternates: Vec<Alternate<'a>>,
+    x_default: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct TagRef<'a> {
+    name: &'a str,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct Translation<'a> {
+    lang: &'a str,
+    title: &'a str,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct BriefItem<'a> {
+    title: &'a str,
+    url: &'a str,
+    lang: &'a str,
+    date: String,
+    date_display: String,
+    summary: &'a str,
+    tags: Vec<TagRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct BriefCtx<'a> {
+    title: &'a str,
+    date: String,
+    date_display: String,
+    updated: Option<String>,
+    updated_display: Option<String>,
+    authors: &'a [String],
+    summary: Option<&'a str>,
+    tags: Vec<TagRef<'a>>,
+    content: &'a str,
+    toc: &'a [Heading],
+    translations: Vec<Translation<'a>>,
+    section_title: &'a str,
+    section_url: &'a str,
+    words: usize,
+    reading_minutes: usize,
+}
+
+#[derive(Serialize)]
+struct Link<'a> {
+    title: &'a str,
+    url: &'a str,
+    count: usize,
+}
+
+fn tag_refs<'a>(site: &'a Site, b: &'a Brief) -> Vec<TagRef<'a>> {
+    b.tags
+        .iter()
+        .map(|&t| TagRef {
+            name: &site.tags[t].name,
+            url: &site.tags[t].address.url,
+        })
+        .collect()
+}
+
+fn description<'a>(site: &'a Site, b: &'a Brief) -> &'a str {
+    b.meta
+        .summary
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .or(Some(b.rendered.excerpt.as_str()).filter(|s| !s.is_empty()))
+        .or(site.config.description.as_deref())
+        .unwrap_or(&site.config.title)
+}
+
+fn item<'a>(site: &'a Site, i: usize) -> BriefItem<'a> {
+    let b = &site.briefs[i];
+    BriefItem {
+        title: &b.meta.title,
+        url: &b.address.url,
+        lang: &b.lang,
+        date: b.meta.date.to_string(),
+        date_display: format_date(b.meta.date, &b.lang),
+        summary: b.meta.summary.as_deref().unwrap_or(&b.rendered.excerpt),
+        tags: tag_refs(site, b),
+    }
+}
+
+fn site_ctx(site: &Site) -> SiteCtx<'_> {
+    let home = &site.sections[0].address;
+    SiteCtx {
+        title: &site.config.title,
+        description: site.config.description.as_deref(),
+        language: &site.config.language,
+        url: home.url.clone(),
+        permalink: home.permalink.clone(),
+        feed_url: format!("{}feed.xml", home.url),
+        tags_url: site.tags_address.url.clone(),
+    }
+}
+
+fn simple_page<'a>(
+    site: &'a Site,
+    kind: &'static str,
+    title: &'a str,
+    addr: &'a Address,
+) -> PageCtx<'a> {
+    PageCtx {
+        kind,
+        title,
+        description: site
+            .config
+            .description
+            .as_deref()
+            .unwrap_or(&site.config.title),
+        lang: &site.config.language,
+        url: &addr.url,
+        permalink: &addr.permalink,
+        alternates: Vec::new(),
+        x_default: None,
+    }
+}
+
+/// RFC 3339 timestamp of a date at midnight UTC (Atom needs a time).
+fn rfc3339(d: jiff::civil::Date) -> String {
+    format!("{d}T00:00:00Z")
+}
+
+fn output_path(page_path: &str) -> String {
+    format!("{page_path}index.html")
+}
+
+/// Renders one page: its output path (relative to the output folder) and contents.
+pub fn render(
+    site: &Site,
+    templates: &Templates,
+    job: Job,
+) -> Result<(String, String), Diagnostic> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("site", &site_ctx(site));
+    let home_addr = &site.sections[0].address;
+    let (template, out, label) = match job {
+        Job::Brief(i) => {
+            let b = &site.briefs[i];
+            let mut alternates: Vec<Alternate> = Vec::new();
+            let mut x_default = None;
+            if !b.translations.is_empty() {
+                let mut group: Vec<&Brief> =
+                    b.translations.iter().map(|&t| &site.briefs[t]).collect();
+                group.push(b);
+                group.sort_by(|x, y| x.lang.cmp(&y.lang));
+                for m in &group {
+                    alternates.push(Alternate {
+                        lang: &m.lang,
+                        permalink: &m.address.permalink,
+                    });
+                    if m.lang.eq_ignore_ascii_case(&site.config.language) {
+                        x_default = Some(m.address.permalink.as_str());
+                    }
+                }
+            }
+            ctx.insert(
+                "page",
+                &PageCtx {
+                    kind: "brief",
+                    title: &b.meta.title,
+                    description: description(site, b),
+                    lang: &b.lang,
+                    url: &b.address.url,
+                    permalink: &b.address.permalink,
+                    alternates,
+                    x_default,
+                },
+            );
+            let section = &site.sections[b.section];
+            ctx.insert(
+                "brief",
+                &BriefCtx {
+                    title: &b.meta.title,
+                    date: b.meta.date.to_string(),
+                    date_display: format_date(b.meta.date, &b.lang),
+                    updated: b.meta.updated.map(|u| u.to_string()),
+                    updated_display: b.meta.updated.map(|u| format_date(u, &b.lang)),
+                    authors: &b.meta.authors,
+                    summary: b.meta.summary.as_deref(),
+                    tags: tag_refs(site, b),
+                    content: &b.rendered.html,
+                    toc: &b.rendered.headings,
+                    translations: b
+                        .translations
+                        .iter()
+                        .map(|&t| Translation {
+                            lang: &site.briefs[t].lang,
+                            title: &site.briefs[t].meta.title,
+                            url: &site.briefs[t].address.url,
+                        })
+                        .collect(),
+                    section_title: &section.title,
+                    section_url: &section.address.url,
+                    words: b.rendered.words,
+                    reading_minutes: b
+                        .rendered
+                        .words
+                        .div_ceil(if crate::lang::is_cjk(&b.lang) {
+                            400
+                        } else {
+                            220
+                        })
+                        .max(1),
+                },
+            );
+            (
+                "brief.html",
+                output_path(&b.address.path),
+                b.file.display_path.display().to_string(),
+            )
+        }
+        Job::Section(i) => {
+            let s = &site.sections[i];
+            let mut page = simple_page(
+                site,
+                if i == 0 { "home" } else { "section" },
+                &s.title,
+                &s.address,
+            );
+            page.lang = &s.lang;
+            if let Some(summary) = s.summary.as_deref() {
+                page.description = summary;
+            }
+            ctx.insert("page", &page);
+            ctx.insert("intro", &s.rendered.html);
+            if i == 0 {
+                // The home page lists every brief, newest first.
+                let items: Vec<BriefItem> = (0..site.briefs.len()).map(|b| item(site, b)).collect();
+                ctx.insert("briefs", &items);
+            } else {
+                let items: Vec<BriefItem> = s.briefs.iter().map(|&b| item(site, b)).collect();
+                ctx.insert("briefs", &items);
+            }
+            let subs: Vec<Link> = s
+                .subsections
+                .iter()
+                .map(|&c| Link {
+                    title: &site.sections[c].title,
+                    url: &site.sections[c].address.url,
+                    count: site.sections[c].briefs.len(),
+                })
+                .collect();
+            ctx.insert("sections", &subs);
+            let template = if i == 0 { "index.html" } else { "section.html" };
+            (
+                template,
+                output_path(&s.address.path),
+                format!("section /{}", s.address.path),
+            )
+        }
+        Job::Tags => {
+            ctx.insert(
+                "page",
+                &simple_page(site, "tags", "Tags", &site.tags_address),
+            );
+            let tags: Vec<Link> = site
+                .tags
+                .iter()
+                .map(|t| Link {
+                    title: &t.name,
+                    url: &t.address.url,
+                    count: t.briefs.len(),
+                })
+                .collect();
+            ctx.insert("tags", &tags);
+            (
+                "tags.html",
+                output_path(&site.tags_address.path),
+                "the tag index".to_string(),
+            )
+        }
+        Job::Tag(i) => {
+            let t = &site.tags[i];
+            ctx.insert("page", &simple_page(site, "tag", &t.name, &t.address));
+            ctx.insert("tag", &t.name);
+            let items: Vec<BriefItem> = t.briefs.iter().map(|&b| item(site, b)).collect();
+            ctx.insert("briefs", &items);
+            (
+                "tag.html",
+                output_path(&t.address.path),
+                format!("tag {}", t.name),
+            )
+        }
+        Job::NotFound => {
+            let mut page = simple_page(site, "404", "Page not found", home_addr);
+            page.permalink = &home_addr.permalink;
+            ctx.insert("page", &page);
+            ("404.html", "404.html".to_string(), "404.html".to_string())
+        }
+        Job::Feed => {
+            #[derive(Serialize)]
+            struct Entry<'a> {
+                title: &'a str,
+                permalink: &'a str,
+                lang: &'a str,
+                published: String,
+                updated: String,
+                summary: &'a str,
+                authors: &'a [String],
+            }
+            let entries: Vec<Entry> = site
+                .briefs
+                .iter()
+                .map(|b| Entry {
+                    title: &b.meta.title,
+                    permalink: &b.address.permalink,
+                    lang: &b.lang,
+                    published: rfc3339(b.meta.date),
+                    updated: rfc3339(b.meta.updated.unwrap_or(b.meta.date)),
+                    summary: description(site, b),
+                    authors: &b.meta.authors,
+                })
+                .collect();
+            let updated = site
+                .briefs
+                .iter()
+                .map(|b| b.meta.updated.unwrap_or(b.meta.date))
+                .max()
+                .map(rfc3339)
+                .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string());
+            ctx.insert(
+                "page",
+                &simple_page(site, "feed", &site.config.title, home_addr),
+            );
+            ctx.insert(
+                "feed_permalink",
+                &format!("{}feed.xml", home_addr.permalink),
+            );
+            ctx.insert("updated", &updated);
+            ctx.insert("entries", &entries);
+            ("feed.xml", "feed.xml".to_string(), "feed.xml".to_string())
+        }
+        Job::Sitemap => {
+            #[derive(Serialize)]
+            struct Url<'a> {
+                loc: &'a str,
+                lastmod: Option<String>,
+                alternates: Vec<Alternate<'a>>,
+            }
+            let mut urls: Vec<Url> = Vec::new();
+            for s in &site.sections {
+                urls.push(Url {
+                    loc: &s.address.permalink,
+                    lastmod: None,
+                    alternates: Vec::new(),
+                });
+            }
+            for b in &site.briefs {
+                let mut alternates: Vec<Alternate> = Vec::new();
+                if !b.translations.is_empty() {
+                    alternates.push(Alternate {
+                        lang: &b.lang,
+                        permalink: &b.address.permalink,
+                    });
+                    for &t in &b.translations {
+                        alternates.push(Alternate {
+                            lang: &site.briefs[t].lang,
+                            permalink: &site.briefs[t].address.permalink,
+                        });
+                    }
+                    alternates.sort_by(|x, y| x.lang.cmp(y.lang));
+                }
+                urls.push(Url {
+                    loc: &b.address.permalink,
+                    lastmod: Some(b.meta.updated.unwrap_or(b.meta.date).to_string()),
+                    alternates,
+                });
+            }
+            urls.push(Url {
+                loc: &site.tags_address.permalink,
+                lastmod: None,
+                alternates: Vec::new(),
+            });
+            for t in &site.tags {
+                urls.push(Url {
+                    loc: &t.address.permalink,
+                    lastmod: None,
+                    alternates: Vec::new(),
+                });
+            }
+            urls.sort_by(|a, b| a.loc.cmp(b.loc));
+            ctx.insert(
+                "page",
+                &simple_page(site, "sitemap", &site.config.title, home_addr),
+            );
+            ctx.insert("urls", &urls);
+            (
+                "sitemap.xml",
+                "sitemap.xml".to_string(),
+                "sitemap.xml".to_string(),
+            )
+        }
+        Job::Robots => {
+            ctx.insert(
+                "page",
+                &simple_page(site, "robots", &site.config.title, home_addr),
+            );
+            ctx.insert(
+                "sitemap_url",
+                &format!("{}sitemap.xml", home_addr.permalink),
+            );
+            (
+                "robots.txt",
+                "robots.txt".to_string(),
+                "robots.txt".to_string(),
+            )
+        }
+    };
+    let html = templates.render(template, &ctx, &label)?;
+    Ok((out, html))
+}

@@ -1,0 +1,83 @@
+//! Report: diagnostics to the terminal. The only user of miette.
+//!
+//! Each diagnostic with a location is drawn as a snippet (`file:line:col`, the offending line,
+//! a marker under the span, and the hint); colour only when stderr is a terminal and
+//! `NO_COLOR` is unset.
+
+use std::io::IsTerminal;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+
+use crate::diagnostics::{Diagnostic, Severity};
+
+fn handler() -> GraphicalReportHandler {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_context_lines(1)
+        .with_links(false)
+}
+
+/// Renders one diagnostic as text (ending with a newline).
+pub fn render(d: &Diagnostic) -> String {
+    let severity = match d.severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+    };
+    let Some(loc) = &d.location else {
+        let kind = if d.severity == Severity::Error {
+            "error"
+        } else {
+            "warning"
+        };
+        let mut out = match &d.path {
+            Some(p) => format!("{kind}: {}\n  --> {}\n", d.message, p.display()),
+            None => format!("{kind}: {}\n", d.message),
+        };
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("  help: {h}\n"));
+        }
+        return out;
+    };
+    let mut md = MietteDiagnostic::new(d.message.clone()).with_severity(severity);
+    let len = loc.range.len();
+    md = md.with_label(LabeledSpan::new_primary_with_span(
+        Some(d.label.clone().unwrap_or_else(|| "here".to_string())),
+        (loc.range.start, len),
+    ));
+    if let Some(h) = &d.hint {
+        md = md.with_help(h.clone());
+    }
+    let name = loc.file.display_path.display().to_string();
+    let report =
+        miette::Report::new(md).with_source_code(NamedSource::new(name, loc.file.text.clone()));
+    let mut out = String::new();
+    let (line, col) = loc.line_col();
+    if handler().render_report(&mut out, report.as_ref()).is_err() {
+        out = format!("{}\n", d);
+    }
+    // A plain first line keeps the position greppable whatever the snippet looks like.
+    let kind = if d.severity == Severity::Error {
+        "error"
+    } else {
+        "warning"
+    };
+    format!(
+        "{kind}: {}:{line}:{col}: {}\n{out}",
+        loc.file.display_path.display(),
+        d.message
+    )
+}
+
+/// Prints every diagnostic to stderr.
+pub fn print_all(diags: &[Diagnostic]) {
+    for d in diags {
+        eprint!("{}", render(d));
+        eprintln!();
+    }
+}

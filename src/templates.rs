@@ -1,0 +1,96 @@
+//! Templates: the Tera instance built from the resolved theme, and Tera errors turned into
+//! diagnostics at the template's `file:line:col`.
+//!
+//! Autoescaping is on for every `.html` and `.xml` template (Tera's default suffixes); page
+//! data reaches templates only through serialised context values, never through `| safe`
+//! except for HTML this crate produced itself (rendered bodies).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::diagnostics::{Diagnostic, SourceText};
+use crate::theme::Theme;
+
+/// Tera plus the text of each template, for error positions.
+pub struct Templates {
+    pub tera: tera::Tera,
+    files: BTreeMap<String, Arc<SourceText>>,
+}
+
+impl Templates {
+    /// Compiles every template of the theme; reports each broken one.
+    pub fn new(theme: &Theme) -> Result<Templates, Vec<Diagnostic>> {
+        let mut diags = Vec::new();
+        // Compile each alone first so every syntax error is reported, not only the first.
+        for (name, file) in &theme.templates {
+            let mut probe = tera::Tera::default();
+            if let Err(e) = probe.add_raw_template(name, &file.text)
+                && matches!(e.kind(), tera::ErrorKind::SyntaxError(_))
+            {
+                diags.push(convert(&e, &theme.templates, None));
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let mut tera = tera::Tera::default();
+        let all: Vec<(&str, &str)> = theme
+            .templates
+            .iter()
+            .map(|(n, f)| (n.as_str(), f.text.as_str()))
+            .collect();
+        if let Err(e) = tera.add_raw_templates(all) {
+            return Err(vec![convert(&e, &theme.templates, None)]);
+        }
+        Ok(Templates {
+            tera,
+            files: theme.templates.clone(),
+        })
+    }
+
+    /// Renders `name` with `ctx`; `page` names the page for the message.
+    pub fn render(
+        &self,
+        name: &str,
+        ctx: &tera::Context,
+        page: &str,
+    ) -> Result<String, Diagnostic> {
+        self.tera
+            .render(name, ctx)
+            .map_err(|e| convert(&e, &self.files, Some(page)))
+    }
+}
+
+fn convert(
+    e: &tera::Error,
+    files: &BTreeMap<String, Arc<SourceText>>,
+    page: Option<&str>,
+) -> Diagnostic {
+    let (report, what) = match e.kind() {
+        tera::ErrorKind::SyntaxError(r) => (Some(r), "template syntax error"),
+        tera::ErrorKind::RenderingError(r) => (Some(r), "template error"),
+        _ => (None, "template error"),
+    };
+    let rendering = page
+        .map(|p| format!(" while rendering {p}"))
+        .unwrap_or_default();
+    let Some(report) = report else {
+        let mut msg = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(s) = src {
+            msg.push_str(&format!(": {s}"));
+            src = s.source();
+        }
+        return Diagnostic::error(format!("{what}{rendering}: {msg}")).hint(
+            "check the theme's templates (a site's templates/ folder overrides them by name)",
+        );
+    };
+    let mut d = Diagnostic::error(format!("{what}: {}", report.message()))
+        .hint(format!("fix the template{rendering}; a site's templates/ folder overrides a theme's template of the same name"));
+    if let Some(file) = files.get(report.filename()) {
+        d = d.at(file, report.span().range.clone());
+    } else if !report.filename().is_empty() {
+        d = d.in_file(format!("templates/{}", report.filename()));
+    }
+    d
+}

@@ -1,0 +1,171 @@
+//! URLs: slugs, the pretty URL of each page, joining with `base_url` (which may carry a
+//! subpath), and resolving a relative `.md` link against the file that contains it.
+//!
+//! A page's *path* is relative to the site root with a trailing slash (`briefs/chip/`; the
+//! home page is ``). Its *url* is root-relative and includes the base path (`/briefs/chip/`
+//! or `/sub/briefs/chip/`); its *permalink* is absolute (`https://example.org/sub/briefs/chip/`).
+
+use std::path::{Component, Path, PathBuf};
+
+/// A URL-safe segment from a file name, title or tag: lowercase letters and digits of any
+/// script (CJK kept), `-`, `_` and `.`; anything else becomes `-`; runs of `-` collapse.
+pub fn slugify(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if (c == '_' || c == '.') && !out.is_empty() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with(['-', '.']) {
+        out.pop();
+    }
+    out
+}
+
+/// Is `s` acceptable as an explicit `slug:`? (One segment, no dots-only, no separators.)
+pub fn is_valid_slug(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('.')
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.')
+        && !s.contains("..")
+}
+
+/// Joins a site-relative page path with the base path: `("/sub/", "a/b/")` -> `/sub/a/b/`,
+/// percent-encoding what a URL path cannot hold.
+pub fn url_for(base_url: &url::Url, path: &str) -> String {
+    match base_url.join(path) {
+        Ok(u) => u.path().to_string(),
+        Err(_) => format!("{}{}", base_url.path(), path),
+    }
+}
+
+/// The absolute URL of a site-relative page path.
+pub fn permalink_for(base_url: &url::Url, path: &str) -> String {
+    match base_url.join(path) {
+        Ok(u) => u.to_string(),
+        Err(_) => format!("{base_url}{path}"),
+    }
+}
+
+/// Resolves `target` (a link destination's path part, percent-decoded) against the folder of
+/// `from` (a content-relative file path). Returns a normalised content-relative path, or
+/// `None` when it climbs out of `content/`.
+pub fn resolve_relative(from: &Path, target: &str) -> Option<PathBuf> {
+    let base = if target.starts_with('/') {
+        PathBuf::new()
+    } else {
+        from.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let mut parts: Vec<String> = base
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    for seg in target.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s.to_string()),
+        }
+    }
+    Some(parts.iter().collect())
+}
+
+/// A content-relative path with `/` separators on every platform.
+pub fn to_slash(p: &Path) -> String {
+    p.components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Does a link destination carry a scheme (`https:`, `mailto:`, `javascript:`)?
+pub fn scheme_of(dest: &str) -> Option<String> {
+    let cleaned: String = dest
+        .trim()
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
+        .collect();
+    let colon = cleaned.find(':')?;
+    let scheme = &cleaned[..colon];
+    let first_sep = cleaned.find(['/', '?', '#']).unwrap_or(cleaned.len());
+    if colon < first_sep
+        && !scheme.is_empty()
+        && scheme
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
+    {
+        Some(scheme.to_ascii_lowercase())
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        for (input, want) in [
+            ("Chip Controls", "chip-controls"),
+            ("chip-controls", "chip-controls"),
+            ("五年計畫", "五年計畫"),
+            ("  Rare earths & gallium!  ", "rare-earths-gallium"),
+            ("US_2024.v2", "us_2024.v2"),
+            ("---", ""),
+        ] {
+            assert_eq!(slugify(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn joins_subpaths() {
+        let base = url::Url::parse("https://example.org/briefs/").unwrap();
+        assert_eq!(url_for(&base, "a/b/"), "/briefs/a/b/");
+        assert_eq!(url_for(&base, ""), "/briefs/");
+        assert_eq!(permalink_for(&base, "a/"), "https://example.org/briefs/a/");
+        assert_eq!(url_for(&base, "稀土/"), "/briefs/%E7%A8%80%E5%9C%9F/");
+    }
+
+    #[test]
+    fn resolves_relative_links() {
+        let from = Path::new("briefs/a.md");
+        assert_eq!(
+            resolve_relative(from, "../b.md"),
+            Some(PathBuf::from("b.md"))
+        );
+        assert_eq!(
+            resolve_relative(from, "c.md"),
+            Some(PathBuf::from("briefs/c.md"))
+        );
+        assert_eq!(resolve_relative(from, "../../x.md"), None);
+    }
+
+    #[test]
+    fn schemes() {
+        assert_eq!(scheme_of("https://x").as_deref(), Some("https"));
+        assert_eq!(
+            scheme_of("java\tscript:alert(1)").as_deref(),
+            Some("javascript")
+        );
+        assert_eq!(scheme_of("../a.md"), None);
+        assert_eq!(scheme_of("a.md#x:y"), None);
+    }
+}
