@@ -26,7 +26,6 @@ const KEYS: &[&str] = &[
 ];
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawConfig {
     title: Option<String>,
     base_url: Option<String>,
@@ -130,8 +129,10 @@ pub fn parse(file: Arc<SourceText>) -> Result<SiteConfig, Vec<Diagnostic>> {
         what: CONFIG_FILE,
         keys: KEYS,
     };
-    let (raw, keys): (RawConfig, KeyIndex) = yaml::parse(&doc)?;
-    let mut diags = Vec::new();
+    let (parsed, mut diags) = yaml::parse::<RawConfig>(&doc);
+    let Some((raw, keys)) = parsed else {
+        return Err(diags);
+    };
     let at = |key: &str| keys.value_span(&file.text, key).unwrap_or(0..0);
 
     let title = match raw.title.as_deref().map(str::trim) {

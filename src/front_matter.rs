@@ -96,7 +96,6 @@ const BRIEF_KEYS: &[&str] = &[
 ];
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawBrief {
     title: Option<String>,
     date: Option<String>,
@@ -137,7 +136,6 @@ pub struct BriefMeta {
 const SECTION_KEYS: &[&str] = &["title", "summary", "weight", "lang", "draft"];
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawSection {
     title: Option<String>,
     summary: Option<String>,
@@ -212,8 +210,10 @@ pub fn parse_brief(
         what: "front matter",
         keys: BRIEF_KEYS,
     };
-    let (raw, keys): (RawBrief, KeyIndex) = yaml::parse(&doc)?;
-    let mut diags = Vec::new();
+    let (parsed, mut diags) = yaml::parse::<RawBrief>(&doc);
+    let Some((raw, keys)) = parsed else {
+        return Err(diags);
+    };
     let value_at = |key: &str| {
         keys.value_span(&file.text, key)
             .unwrap_or(split.opening.clone())
@@ -339,7 +339,13 @@ pub fn parse_section(
         what: "section front matter",
         keys: SECTION_KEYS,
     };
-    let (raw, keys): (RawSection, KeyIndex) = yaml::parse(&doc)?;
+    let (parsed, diags) = yaml::parse::<RawSection>(&doc);
+    let Some((raw, keys)) = parsed else {
+        return Err(diags);
+    };
+    if !diags.is_empty() {
+        return Err(diags);
+    }
     let lang = non_empty(raw.lang);
     if let Some(l) = &lang
         && !is_valid_lang(l)
@@ -403,8 +409,9 @@ mod tests {
         let f = file("---\ntitle: A\ndate: 2024-13-45\ntitel: x\n---\n");
         let s = split(&f).unwrap().unwrap();
         let errs = parse_brief(&f, Some(&s)).unwrap_err();
-        let pos: Vec<String> = errs.iter().map(|e| e.position().unwrap()).collect();
-        assert_eq!(pos, vec!["content/a.md:4:1"], "{errs:?}");
+        let mut pos: Vec<String> = errs.iter().map(|e| e.position().unwrap()).collect();
+        pos.sort();
+        assert_eq!(pos, vec!["content/a.md:3:7", "content/a.md:4:1"], "{errs:?}");
         let f = file("---\ntitle: A\ndate: 2024-13-45\n---\n");
         let s = split(&f).unwrap().unwrap();
         let errs = parse_brief(&f, Some(&s)).unwrap_err();

@@ -13,6 +13,12 @@ use crate::diagnostics::Diagnostic;
 /// Files a user keeps in the output folder that a build must not remove.
 pub const KEPT: &[&str] = &[".git", "CNAME"];
 
+/// Written into every output folder: a build replaces only a folder that carries it (or one
+/// that holds nothing but [`KEPT`] files), so no folder of the user's is ever swept away.
+pub const MARKER: &str = ".sourced-output";
+
+const MARKER_TEXT: &str = "This folder is written by `sourced build` and replaced on every build.\n";
+
 /// Makes `p` absolute and removes `.`/`..` without touching the filesystem.
 pub fn absolute(p: &Path) -> PathBuf {
     let p = if p.is_absolute() {
@@ -100,8 +106,33 @@ pub fn check_output_dir(root: &Path, output: &Path) -> Result<PathBuf, String> {
             output.display()
         ));
     }
+    if let Ok(cwd) = std::env::current_dir()
+        && canonical_prefix(&cwd).starts_with(&out)
+    {
+        return Err(format!(
+            "the output folder {} is the current folder or contains it",
+            output.display()
+        ));
+    }
     if out.exists() && !out.is_dir() {
         return Err(format!("the output folder {} is a file", output.display()));
+    }
+    if out.is_dir() && !out.join(MARKER).is_file() {
+        let foreign: Vec<String> = std::fs::read_dir(&out)
+            .map_err(|e| format!("cannot read {}: {e}", output.display()))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !KEPT.contains(&n.as_str()))
+            .collect();
+        if !foreign.is_empty() {
+            let mut shown: Vec<String> = foreign.into_iter().take(3).collect();
+            shown.sort();
+            return Err(format!(
+                "{} already holds files sourced did not write ({}); a build replaces the whole folder",
+                output.display(),
+                shown.join(", ")
+            ));
+        }
     }
     Ok(out)
 }
@@ -187,6 +218,7 @@ impl Staging {
 
     /// Replaces the output folder with the staging folder, keeping `.git` and `CNAME`.
     pub fn commit(self) -> Result<(), Diagnostic> {
+        self.write(MARKER, MARKER_TEXT.as_bytes())?;
         let staged = self.dir.keep();
         let target = self.target;
         if !target.exists() {

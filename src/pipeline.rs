@@ -188,7 +188,7 @@ fn resolve_output(opts: &Options, config: &SiteConfig) -> Result<PathBuf, Diagno
     };
     output::check_output_dir(&opts.root, &path).map_err(|msg| {
         let d = Diagnostic::error(format!("refusing this output folder: {msg}"))
-            .hint("a build replaces its output folder; choose a dedicated folder such as `public`");
+            .hint("a build replaces its output folder; choose a dedicated folder such as `public`, or empty this one yourself");
         if from_flag {
             d
         } else {

@@ -179,8 +179,11 @@ pub struct YamlDoc<'a> {
     pub keys: &'a [&'a str],
 }
 
-/// Deserialises `doc` into `T`, or returns every problem found, each at its place in the file.
-pub fn parse<T: DeserializeOwned>(doc: &YamlDoc<'_>) -> Result<(T, KeyIndex), Vec<Diagnostic>> {
+/// Deserialises `doc` into `T`. Returns the value when it could be read at all, and every
+/// problem found (duplicate keys, unknown top-level keys, the first type error), each at its
+/// place in the file. Unknown keys are found here, not by serde, so one misspelt key does not
+/// hide the other problems of the same block.
+pub fn parse<T: DeserializeOwned>(doc: &YamlDoc<'_>) -> (Option<(T, KeyIndex)>, Vec<Diagnostic>) {
     let text = &doc.file.text[doc.range.clone()];
     let (index, dups) = scan_keys(&doc.file.text, doc.range.clone());
     let mut diags: Vec<Diagnostic> = dups
@@ -196,27 +199,52 @@ pub fn parse<T: DeserializeOwned>(doc: &YamlDoc<'_>) -> Result<(T, KeyIndex), Ve
                 ))
         })
         .collect();
-    if text.trim().is_empty() {
-        // serde_yaml reads an empty document as unit; give the struct an empty mapping.
-        return match serde_yaml::from_str::<T>("{}") {
-            Ok(v) if diags.is_empty() => Ok((v, index)),
-            Ok(_) => Err(diags),
-            Err(e) => {
-                diags.push(convert_error(doc, &index, &e));
-                Err(diags)
+    let text = if text.trim().is_empty() { "{}" } else { text };
+    match serde_yaml::from_str::<serde_yaml::Value>(text) {
+        Ok(serde_yaml::Value::Mapping(map)) => {
+            for key in map.keys() {
+                let name = match key {
+                    serde_yaml::Value::String(s) => s.clone(),
+                    other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+                };
+                if doc.keys.contains(&name.as_str()) {
+                    continue;
+                }
+                let mut d = Diagnostic::error(format!("unknown key `{name}` in {}", doc.what)).label("unknown key");
+                d = match did_you_mean(&name, doc.keys.iter().copied()) {
+                    Some(s) => d.hint(format!("did you mean `{s}`?")),
+                    None => d.hint(format!("valid keys are: {}", doc.keys.join(", "))),
+                };
+                diags.push(d.at(doc.file, index.get(&name).unwrap_or(doc.anchor.clone())));
             }
-        };
+        }
+        Ok(serde_yaml::Value::Null) => {}
+        Ok(_) => {
+            diags.push(
+                Diagnostic::error(format!("{} must be a mapping of `key: value` lines", doc.what))
+                    .at(doc.file, doc.anchor.clone())
+                    .hint("write one `key: value` per line"),
+            );
+            return (None, diags);
+        }
+        Err(e) => {
+            if !(e.to_string().contains("duplicate entry") && !diags.is_empty()) {
+                diags.push(convert_error(doc, &index, &e));
+            }
+            return (None, diags);
+        }
     }
+    let text = if text.trim() == "null" || text.trim() == "~" { "{}" } else { text };
     match serde_yaml::from_str::<T>(text) {
-        Ok(v) if diags.is_empty() => Ok((v, index)),
-        Ok(_) => Err(diags),
+        Ok(v) => (Some((v, index)), diags),
         Err(e) => {
             let converted = convert_error(doc, &index, &e);
-            // A duplicate key already reported is what serde complains about too.
-            if !(converted.message.starts_with("duplicate") && !diags.is_empty()) {
+            // What serde reports about a duplicate or unknown key is already reported.
+            let known = converted.message.starts_with("duplicate") || converted.message.starts_with("unknown key");
+            if !(known && !diags.is_empty()) {
                 diags.push(converted);
             }
-            Err(diags)
+            (None, diags)
         }
     }
 }
