@@ -1,0 +1,131 @@
+//! The output folder: swapped in atomically, never lost, `.git` and `CNAME` kept, and
+//! dangerous folders refused.
+
+use crate::support::{TestSite, brief, snapshot};
+
+#[test]
+fn a_failed_build_leaves_the_previous_output_byte_identical() {
+    let site = TestSite::fixture("basic");
+    site.build().assert_ok();
+    let before = snapshot(&site.path("public"));
+    site.write("content/broken.md", "---\ntitle: [\n---\n");
+    site.build().assert_error(&["content/broken.md"]);
+    assert_eq!(snapshot(&site.path("public")), before);
+    // No staging folder is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(site.root())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("sourced-"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn a_template_failure_also_leaves_the_output_alone() {
+    let site = TestSite::fixture("basic");
+    site.build().assert_ok();
+    let before = snapshot(&site.path("public"));
+    site.write("templates/brief.html", "{{ nope.nope }}");
+    site.build().assert_error(&["templates/brief.html:1:"]);
+    assert_eq!(snapshot(&site.path("public")), before);
+}
+
+#[test]
+fn git_folder_git_file_and_cname_survive_builds() {
+    let site = TestSite::fixture("basic");
+    site.build().assert_ok();
+    site.write("public/.git/x", "keep me");
+    site.write("public/CNAME", "briefs.example.org\n");
+    site.write("public/stale.html", "old");
+    site.build().assert_ok();
+    assert_eq!(site.read("public/.git/x"), "keep me");
+    assert_eq!(site.read("public/CNAME"), "briefs.example.org\n");
+    assert!(!site.exists("public/stale.html"), "files the build did not make are swept away");
+    // A worktree's `.git` file, too.
+    std::fs::remove_dir_all(site.path("public/.git")).unwrap();
+    site.write("public/.git", "gitdir: ../.git/worktrees/public\n");
+    site.build().assert_ok();
+    assert_eq!(site.read("public/.git"), "gitdir: ../.git/worktrees/public\n");
+}
+
+#[test]
+fn a_fresh_output_folder_with_only_git_and_cname_is_accepted() {
+    let site = TestSite::fixture("basic");
+    site.write("public/.git/HEAD", "ref: refs/heads/gh-pages\n");
+    site.write("public/CNAME", "briefs.example.org\n");
+    site.build().assert_ok();
+    assert_eq!(site.read("public/CNAME"), "briefs.example.org\n");
+    assert!(site.exists("public/index.html"));
+}
+
+#[test]
+fn dangerous_output_folders_are_refused() {
+    let site = TestSite::new();
+    site.write("content/a.md", brief("A", "2024-01-01", "Body\n"));
+    let root = site.root().to_str().unwrap().to_string();
+    for (out, why) in [
+        (".".to_string(), "is the site root or contains it"),
+        ("..".to_string(), "is the site root or contains it"),
+        ("/".to_string(), "`/`"),
+        (format!("{root}/content/out"), "inside the site's content/ folder"),
+    ] {
+        site.run(&["build", "--output", &out]).assert_error(&[why]);
+    }
+    site.write("site.yaml", "title: T\nbase_url: https://example.org/\noutput_dir: .\n");
+    site.build().assert_error(&["site.yaml:3:13", "refusing this output folder"]);
+    assert_eq!(site.read("content/a.md"), brief("A", "2024-01-01", "Body\n"));
+}
+
+#[test]
+fn a_folder_of_someone_elses_files_is_refused() {
+    let site = TestSite::new();
+    site.write("content/a.md", brief("A", "2024-01-01", "Body\n"));
+    let other = TestSite::bare();
+    other.write("src/main.rs", "precious");
+    other.write("Cargo.toml", "precious");
+    site.run(&["build", "--output", other.root().to_str().unwrap()]).assert_error(&["already holds files sourced did not write"]);
+    assert_eq!(other.read("src/main.rs"), "precious");
+    let looks_like_site = TestSite::new();
+    looks_like_site.write("content/keep.md", "precious");
+    site.run(&["build", "--output", looks_like_site.root().to_str().unwrap()]).assert_error(&["looks like a site"]);
+    assert_eq!(looks_like_site.read("content/keep.md"), "precious");
+}
+
+#[test]
+fn the_home_folder_is_refused() {
+    let site = TestSite::new();
+    site.write("content/a.md", brief("A", "2024-01-01", "Body\n"));
+    let home = TestSite::bare();
+    home.write("notes.txt", "mine");
+    let out = crate::support::bin()
+        .args(["build", "--root", site.root().to_str().unwrap(), "--output", home.root().to_str().unwrap()])
+        .current_dir(site.root())
+        .env("HOME", home.root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("home folder"));
+    assert_eq!(home.read("notes.txt"), "mine");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_output_folder_is_refused() {
+    let site = TestSite::new();
+    site.write("content/a.md", brief("A", "2024-01-01", "Body\n"));
+    let elsewhere = TestSite::bare();
+    elsewhere.write("mine.txt", "mine");
+    std::os::unix::fs::symlink(elsewhere.root(), site.path("public")).unwrap();
+    site.build().assert_error(&["is a symlink"]);
+    assert_eq!(elsewhere.read("mine.txt"), "mine");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_content_symlink_pointing_outside_the_site_is_refused() {
+    let site = TestSite::new();
+    let outside = TestSite::bare();
+    outside.write("secret.md", brief("Secret", "2024-01-01", "secret\n"));
+    std::os::unix::fs::symlink(outside.path("secret.md"), site.path("content/leak.md")).unwrap();
+    site.build().assert_error(&["content/leak.md is a symlink that points outside the site"]);
+}
