@@ -80,7 +80,7 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 pub struct Diagnostic {
     pub severity: Severity,
     pub message: String,
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
     /// A label shown under the marked span ("here", "unknown key").
     pub label: Option<String>,
     /// How to fix it.
@@ -109,12 +109,12 @@ impl Diagnostic {
     }
 
     pub fn at(mut self, file: &Arc<SourceText>, range: Range<usize>) -> Self {
-        self.location = Some(Location::new(file, range));
+        self.location = Some(Box::new(Location::new(file, range)));
         self
     }
 
     pub fn at_location(mut self, location: Location) -> Self {
-        self.location = Some(location);
+        self.location = Some(Box::new(location));
         self
     }
 

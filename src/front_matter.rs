@@ -221,7 +221,7 @@ pub fn parse_brief(
 
     let title = non_empty(raw.title.clone());
     if title.is_none() {
-        let span = if raw.title.is_some() {
+        let span = if keys.get("title").is_some() {
             value_at("title")
         } else {
             split.opening.clone()
@@ -411,7 +411,11 @@ mod tests {
         let errs = parse_brief(&f, Some(&s)).unwrap_err();
         let mut pos: Vec<String> = errs.iter().map(|e| e.position().unwrap()).collect();
         pos.sort();
-        assert_eq!(pos, vec!["content/a.md:3:7", "content/a.md:4:1"], "{errs:?}");
+        assert_eq!(
+            pos,
+            vec!["content/a.md:3:7", "content/a.md:4:1"],
+            "{errs:?}"
+        );
         let f = file("---\ntitle: A\ndate: 2024-13-45\n---\n");
         let s = split(&f).unwrap().unwrap();
         let errs = parse_brief(&f, Some(&s)).unwrap_err();

@@ -44,6 +44,12 @@ pub fn format_date(date: jiff::civil::Date, lang: &str) -> String {
     }
 }
 
+/// A Han, kana or hangul character (counted as one word each).
+pub fn is_cjk_char(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,10 +70,4 @@ mod tests {
         assert_eq!(format_date(d, "en"), "2 November 2024");
         assert_eq!(format_date(d, "zh-Hant"), "2024年11月2日");
     }
-}
-
-/// A Han, kana or hangul character (counted as one word each).
-pub fn is_cjk_char(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }

@@ -134,7 +134,7 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && i + 2 < bytes.len() + 0
+            && i + 2 < bytes.len()
             && let (Some(h), Some(l)) = (
                 (bytes[i + 1] as char).to_digit(16),
                 (bytes[i + 2] as char).to_digit(16),
@@ -148,6 +148,16 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A heading being collected: its attributes, span, inner events and text.
+struct OpenHeading<'a> {
+    level: HeadingLevel,
+    custom_id: Option<String>,
+    classes: Vec<String>,
+    range: Range<usize>,
+    inner: Vec<Event<'a>>,
+    text: String,
 }
 
 /// Ids the theme uses on a brief page; a heading may not take them.
@@ -172,14 +182,7 @@ pub fn render(
     let mut warned_html = false;
     let mut in_first_para = false;
     let mut excerpt_done = false;
-    let mut heading: Option<(
-        HeadingLevel,
-        Option<String>,
-        Vec<String>,
-        Range<usize>,
-        Vec<Event>,
-        String,
-    )> = None;
+    let mut heading: Option<OpenHeading> = None;
     let mut text_words = 0usize;
 
     for (event, range) in events {
@@ -205,7 +208,7 @@ pub fn render(
             Event::Text(t) | Event::Code(t) => {
                 text_words += count_words(t);
                 if let Some(h) = heading.as_mut() {
-                    h.5.push_str(t);
+                    h.text.push_str(t);
                 } else if in_first_para && !excerpt_done {
                     out.excerpt.push_str(t);
                 }
@@ -231,17 +234,25 @@ pub fn render(
                 classes,
                 attrs: _,
             }) => {
-                heading = Some((
+                heading = Some(OpenHeading {
                     level,
-                    id.map(|s| s.to_string()),
-                    classes.iter().map(|c| c.to_string()).collect(),
+                    custom_id: id.map(|s| s.to_string()),
+                    classes: classes.iter().map(|c| c.to_string()).collect(),
                     range,
-                    Vec::new(),
-                    String::new(),
-                ));
+                    inner: Vec::new(),
+                    text: String::new(),
+                });
             }
             Event::End(TagEnd::Heading(_)) => {
-                let Some((level, custom_id, classes, hrange, inner, text)) = heading.take() else {
+                let Some(OpenHeading {
+                    level,
+                    custom_id,
+                    classes,
+                    range: hrange,
+                    inner,
+                    text,
+                }) = heading.take()
+                else {
                     continue;
                 };
                 let id = match custom_id {
@@ -340,20 +351,9 @@ pub fn render(
     out
 }
 
-fn push<'a>(
-    heading: &mut Option<(
-        HeadingLevel,
-        Option<String>,
-        Vec<String>,
-        Range<usize>,
-        Vec<Event<'a>>,
-        String,
-    )>,
-    html: &mut Vec<Event<'a>>,
-    e: Event<'a>,
-) {
+fn push<'a>(heading: &mut Option<OpenHeading<'a>>, html: &mut Vec<Event<'a>>, e: Event<'a>) {
     match heading {
-        Some(h) => h.4.push(e),
+        Some(h) => h.inner.push(e),
         None => html.push(e),
     }
 }

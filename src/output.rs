@@ -17,7 +17,8 @@ pub const KEPT: &[&str] = &[".git", "CNAME"];
 /// that holds nothing but [`KEPT`] files), so no folder of the user's is ever swept away.
 pub const MARKER: &str = ".sourced-output";
 
-const MARKER_TEXT: &str = "This folder is written by `sourced build` and replaced on every build.\n";
+const MARKER_TEXT: &str =
+    "This folder is written by `sourced build` and replaced on every build.\n";
 
 /// Makes `p` absolute and removes `.`/`..` without touching the filesystem.
 pub fn absolute(p: &Path) -> PathBuf {

@@ -205,12 +205,16 @@ pub fn parse<T: DeserializeOwned>(doc: &YamlDoc<'_>) -> (Option<(T, KeyIndex)>, 
             for key in map.keys() {
                 let name = match key {
                     serde_yaml::Value::String(s) => s.clone(),
-                    other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+                    other => serde_yaml::to_string(other)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
                 };
                 if doc.keys.contains(&name.as_str()) {
                     continue;
                 }
-                let mut d = Diagnostic::error(format!("unknown key `{name}` in {}", doc.what)).label("unknown key");
+                let mut d = Diagnostic::error(format!("unknown key `{name}` in {}", doc.what))
+                    .label("unknown key");
                 d = match did_you_mean(&name, doc.keys.iter().copied()) {
                     Some(s) => d.hint(format!("did you mean `{s}`?")),
                     None => d.hint(format!("valid keys are: {}", doc.keys.join(", "))),
@@ -221,27 +225,35 @@ pub fn parse<T: DeserializeOwned>(doc: &YamlDoc<'_>) -> (Option<(T, KeyIndex)>, 
         Ok(serde_yaml::Value::Null) => {}
         Ok(_) => {
             diags.push(
-                Diagnostic::error(format!("{} must be a mapping of `key: value` lines", doc.what))
-                    .at(doc.file, doc.anchor.clone())
-                    .hint("write one `key: value` per line"),
+                Diagnostic::error(format!(
+                    "{} must be a mapping of `key: value` lines",
+                    doc.what
+                ))
+                .at(doc.file, doc.anchor.clone())
+                .hint("write one `key: value` per line"),
             );
             return (None, diags);
         }
         Err(e) => {
-            if !(e.to_string().contains("duplicate entry") && !diags.is_empty()) {
+            if !e.to_string().contains("duplicate entry") || diags.is_empty() {
                 diags.push(convert_error(doc, &index, &e));
             }
             return (None, diags);
         }
     }
-    let text = if text.trim() == "null" || text.trim() == "~" { "{}" } else { text };
+    let text = if text.trim() == "null" || text.trim() == "~" {
+        "{}"
+    } else {
+        text
+    };
     match serde_yaml::from_str::<T>(text) {
         Ok(v) => (Some((v, index)), diags),
         Err(e) => {
             let converted = convert_error(doc, &index, &e);
             // What serde reports about a duplicate or unknown key is already reported.
-            let known = converted.message.starts_with("duplicate") || converted.message.starts_with("unknown key");
-            if !(known && !diags.is_empty()) {
+            let known = converted.message.starts_with("duplicate")
+                || converted.message.starts_with("unknown key");
+            if !known || diags.is_empty() {
                 diags.push(converted);
             }
             (None, diags)

@@ -44,13 +44,22 @@ fn home_lists_briefs_newest_first_with_date_summary_and_tags() {
     let titles = home.texts(".brief-item-title");
     assert_eq!(
         titles,
-        ["Rare earths", "Chip controls & their costs", "晶片管制的代價", "Methods"]
+        // Same date: ordered by file path (`chip-controls-zh.md` sorts first).
+        [
+            "Rare earths",
+            "晶片管制的代價",
+            "Chip controls & their costs",
+            "Methods"
+        ]
     );
     let first = home.all(".brief-item")[0];
     assert_eq!(first.value().attr("lang"), Some("en"));
     let item = Page(scraper::Html::parse_fragment(&first.html()));
     assert_eq!(item.attr("time", "datetime"), "2024-12-01");
-    assert_eq!(item.texts(".brief-summary"), ["Gallium, germanium and the rest."]);
+    assert_eq!(
+        item.texts(".brief-summary"),
+        ["Gallium, germanium and the rest."]
+    );
     assert_eq!(item.texts("a.tag"), ["export controls", "minerals"]);
     // The intro from content/_index.md.
     assert_eq!(home.texts(".home-intro strong"), ["fixture"]);
@@ -61,23 +70,43 @@ fn brief_page_has_head_metadata_and_body() {
     let site = built();
     let page = site.html("public/briefs/chip-controls/index.html");
     assert_eq!(page.attr("html", "lang"), "en");
-    assert_eq!(page.texts("title"), ["Chip controls & their costs · Fixture Briefs"]);
-    assert_eq!(page.attr("meta[name=description]", "content"), "What the export controls cost, in brief.");
+    assert_eq!(
+        page.texts("title"),
+        ["Chip controls & their costs · Fixture Briefs"]
+    );
+    assert_eq!(
+        page.attr("meta[name=description]", "content"),
+        "What the export controls cost, in brief."
+    );
     assert_eq!(
         page.attr("link[rel=canonical]", "href"),
         "https://example.org/briefs/briefs/chip-controls/"
     );
-    assert_eq!(page.texts("h1.brief-title"), ["Chip controls & their costs"]);
-    assert_eq!(page.all(".brief-meta time")[0].value().attr("datetime"), Some("2024-11-02"));
+    assert_eq!(
+        page.texts("h1.brief-title"),
+        ["Chip controls & their costs"]
+    );
+    assert_eq!(
+        page.all(".brief-meta time")[0].value().attr("datetime"),
+        Some("2024-11-02")
+    );
     assert_eq!(page.texts(".authors"), ["A. Analyst, B. Writer"]);
     // Markdown extensions: tables, strikethrough, task lists, footnotes, smart punctuation.
     assert_eq!(page.all(".brief-body table td").len(), 2);
     assert_eq!(page.texts(".brief-body del"), ["slightly"]);
     assert_eq!(page.all(".brief-body input[type=checkbox]").len(), 2);
     assert_eq!(page.all(".brief-body .footnote-definition").len(), 1);
-    assert!(page.texts(".brief-body p").iter().any(|p| p.starts_with("\u{201c}Quoted\u{201d}")));
+    assert!(
+        page.texts(".brief-body p")
+            .iter()
+            .any(|p| p.starts_with("\u{201c}Quoted\u{201d}"))
+    );
     // Duplicate headings get unique ids.
-    let ids: Vec<String> = page.all(".brief-body h2").iter().map(|h| h.value().attr("id").unwrap().to_string()).collect();
+    let ids: Vec<String> = page
+        .all(".brief-body h2")
+        .iter()
+        .map(|h| h.value().attr("id").unwrap().to_string())
+        .collect();
     assert_eq!(ids, ["key-findings", "key-findings-1"]);
 }
 
@@ -86,19 +115,31 @@ fn section_pages_list_their_briefs() {
     let site = built();
     let section = site.html("public/briefs/index.html");
     assert_eq!(section.texts("h1"), ["All briefs"]);
-    assert_eq!(section.texts(".brief-item-title"), ["Chip controls & their costs", "晶片管制的代價"]);
+    assert_eq!(
+        section.texts(".brief-item-title"),
+        ["晶片管制的代價", "Chip controls & their costs"]
+    );
     assert_eq!(section.texts(".section-list a"), ["Notes"]);
-    assert_eq!(section.attr("meta[name=description]", "content"), "Every brief in one place.");
+    assert_eq!(
+        section.attr("meta[name=description]", "content"),
+        "Every brief in one place."
+    );
 }
 
 #[test]
 fn tags_have_an_index_and_a_page_each() {
     let site = built();
     let index = site.html("public/tags/index.html");
-    assert_eq!(index.texts(".tag-index a"), ["China", "export controls", "method", "minerals"]);
+    assert_eq!(
+        index.texts(".tag-index a"),
+        ["China", "export controls", "method", "minerals"]
+    );
     // `Export controls` and `export controls` are one tag.
     let tag = site.html("public/tags/export-controls/index.html");
-    assert_eq!(tag.texts(".brief-item-title"), ["Rare earths", "Chip controls & their costs"]);
+    assert_eq!(
+        tag.texts(".brief-item-title"),
+        ["Rare earths", "Chip controls & their costs"]
+    );
 }
 
 #[test]
@@ -110,7 +151,9 @@ fn every_internal_link_resolves_under_the_subpath() {
         if rel.extension().is_none_or(|e| e != "html") {
             continue;
         }
-        let page = Page(scraper::Html::parse_document(&String::from_utf8(bytes).unwrap()));
+        let page = Page(scraper::Html::parse_document(
+            &String::from_utf8(bytes).unwrap(),
+        ));
         for el in page.all("a[href], link[href], img[src]") {
             let url = el.value().attr("href").or(el.value().attr("src")).unwrap();
             let path = if let Some(p) = url.strip_prefix("https://example.org") {
@@ -130,7 +173,10 @@ fn every_internal_link_resolves_under_the_subpath() {
             } else {
                 public.join(&decoded)
             };
-            assert!(target.is_file(), "{rel:?}: {url} does not resolve to a file");
+            assert!(
+                target.is_file(),
+                "{rel:?}: {url} does not resolve to a file"
+            );
             checked += 1;
         }
     }
@@ -156,9 +202,13 @@ fn percent_decode(s: &str) -> String {
 #[test]
 fn base_url_flag_overrides_for_one_build() {
     let site = TestSite::fixture("basic");
-    site.run(&["build", "--base-url", "https://preview.example.net/pr-7"]).assert_ok();
+    site.run(&["build", "--base-url", "https://preview.example.net/pr-7"])
+        .assert_ok();
     let page = site.html("public/rare-earth-leverage/index.html");
-    assert_eq!(page.attr("link[rel=canonical]", "href"), "https://preview.example.net/pr-7/rare-earth-leverage/");
+    assert_eq!(
+        page.attr("link[rel=canonical]", "href"),
+        "https://preview.example.net/pr-7/rare-earth-leverage/"
+    );
     assert_eq!(page.attr("link[rel=stylesheet]", "href"), "/pr-7/style.css");
 }
 
@@ -169,7 +219,10 @@ fn drafts_are_built_only_when_asked() {
     let page = site.html("public/briefs/draft-brief/index.html");
     assert_eq!(page.texts("h1.brief-title"), ["Unfinished"]);
     let home = site.html("public/index.html");
-    assert!(home.texts(".brief-item-title").contains(&"Unfinished".to_string()));
+    assert!(
+        home.texts(".brief-item-title")
+            .contains(&"Unfinished".to_string())
+    );
 }
 
 #[test]
@@ -181,15 +234,26 @@ fn feed_is_valid_atom_with_every_brief() {
     let feed = doc.root_element();
     assert_eq!(feed.tag_name().name(), "feed");
     assert_eq!(feed.tag_name().namespace(), Some(ns));
-    let entries: Vec<_> = feed.children().filter(|n| n.has_tag_name((ns, "entry"))).collect();
+    let entries: Vec<_> = feed
+        .children()
+        .filter(|n| n.has_tag_name((ns, "entry")))
+        .collect();
     assert_eq!(entries.len(), 4);
     let child = |e: &roxmltree::Node, name: &str| {
-        e.children().find(|n| n.has_tag_name((ns, name))).unwrap().text().unwrap().to_string()
+        e.children()
+            .find(|n| n.has_tag_name((ns, name)))
+            .unwrap()
+            .text()
+            .unwrap()
+            .to_string()
     };
-    assert_eq!(child(&entries[0], "id"), "https://example.org/briefs/rare-earth-leverage/");
-    assert_eq!(child(&entries[1], "title"), "Chip controls & their costs");
-    assert_eq!(child(&entries[1], "updated"), "2024-11-20T00:00:00Z");
-    assert_eq!(child(&entries[1], "published"), "2024-11-02T00:00:00Z");
+    assert_eq!(
+        child(&entries[0], "id"),
+        "https://example.org/briefs/rare-earth-leverage/"
+    );
+    assert_eq!(child(&entries[2], "title"), "Chip controls & their costs");
+    assert_eq!(child(&entries[2], "updated"), "2024-11-20T00:00:00Z");
+    assert_eq!(child(&entries[2], "published"), "2024-11-02T00:00:00Z");
 }
 
 #[test]
@@ -197,7 +261,11 @@ fn sitemap_lists_every_page_with_alternates_and_robots_points_to_it() {
     let site = built();
     let xml = site.read("public/sitemap.xml");
     let doc = roxmltree::Document::parse(&xml).expect("sitemap.xml is well-formed XML");
-    let locs: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("loc")).filter_map(|n| n.text()).collect();
+    let locs: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("loc"))
+        .filter_map(|n| n.text())
+        .collect();
     assert!(locs.contains(&"https://example.org/briefs/briefs/chip-controls/"));
     assert!(locs.contains(&"https://example.org/briefs/"));
     assert!(!locs.iter().any(|l| l.contains("draft")));
@@ -207,14 +275,21 @@ fn sitemap_lists_every_page_with_alternates_and_robots_points_to_it() {
         .count();
     assert_eq!(alternates, 4, "two translations, each listing both");
     let robots = site.read("public/robots.txt");
-    assert!(robots.lines().any(|l| l == "Sitemap: https://example.org/briefs/sitemap.xml"));
+    assert!(
+        robots
+            .lines()
+            .any(|l| l == "Sitemap: https://example.org/briefs/sitemap.xml")
+    );
 }
 
 #[test]
 fn not_found_page_uses_root_relative_assets() {
     let site = built();
     let page = site.html("public/404.html");
-    assert_eq!(page.attr("link[rel=stylesheet]", "href"), "/briefs/style.css");
+    assert_eq!(
+        page.attr("link[rel=stylesheet]", "href"),
+        "/briefs/style.css"
+    );
     assert_eq!(page.texts("h1"), ["Page not found"]);
 }
 
@@ -223,7 +298,8 @@ fn two_builds_are_byte_identical() {
     let a = TestSite::fixture("basic");
     let b = TestSite::fixture("basic");
     a.build().assert_ok();
-    b.run(&["build", "--output", b.path("elsewhere").to_str().unwrap()]).assert_ok();
+    b.run(&["build", "--output", b.path("elsewhere").to_str().unwrap()])
+        .assert_ok();
     let left = snapshot(&a.path("public"));
     let right = snapshot(&b.path("elsewhere"));
     assert_eq!(left.len(), right.len());

@@ -6,15 +6,26 @@ use crate::support::{TestSite, brief};
 #[test]
 fn unknown_site_yaml_key_has_a_did_you_mean_hint() {
     let site = TestSite::new();
-    site.write("site.yaml", "title: T\nbase_url: https://example.org/\noutput_dri: out\n");
-    site.build().assert_error(&["site.yaml:3:1", "unknown key `output_dri`", "did you mean `output_dir`?"]);
+    site.write(
+        "site.yaml",
+        "title: T\nbase_url: https://example.org/\noutput_dri: out\n",
+    );
+    site.build().assert_error(&[
+        "site.yaml:3:1",
+        "unknown key `output_dri`",
+        "did you mean `output_dir`?",
+    ]);
 }
 
 #[test]
 fn site_yaml_needs_title_and_a_valid_base_url() {
     let site = TestSite::new();
     site.write("site.yaml", "base_url: ftp://example.org/\n");
-    site.build().assert_error(&["site.yaml needs a `title`", "site.yaml:1:11", "invalid `base_url`"]);
+    site.build().assert_error(&[
+        "site.yaml needs a `title`",
+        "site.yaml:1:11",
+        "invalid `base_url`",
+    ]);
 }
 
 #[test]
@@ -26,7 +37,10 @@ fn missing_site_yaml_says_how_to_start() {
 #[test]
 fn front_matter_errors_point_into_the_md_file() {
     let site = TestSite::new();
-    site.write("content/a.md", "---\ntitle: A\ndate: 2024-13-45\nsumary: x\n---\nBody\n");
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\ndate: 2024-13-45\nsumary: x\n---\nBody\n",
+    );
     site.build().assert_error(&[
         "content/a.md:3:7",
         "`2024-13-45` is not a valid date",
@@ -39,11 +53,26 @@ fn front_matter_errors_point_into_the_md_file() {
 #[test]
 fn yaml_syntax_error_is_at_the_line_in_the_md_file() {
     let site = TestSite::new();
-    site.write("content/a.md", "---\ntitle: A\ndate: 2024-01-01\ntags: [a, b\nsummary: x\n---\n");
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\ndate: 2024-01-01\ntags: [a, b\nsummary: x\n---\n",
+    );
     let run = site.build();
     run.assert_error(&["content/a.md:", "invalid YAML in front matter"]);
-    let line: usize = run.stderr.split("content/a.md:").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
-    assert!((4..=6).contains(&line), "line {line} is not in the front matter's lines 4-6");
+    let line: usize = run
+        .stderr
+        .split("content/a.md:")
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (4..=6).contains(&line),
+        "line {line} is not in the front matter's lines 4-6"
+    );
 }
 
 #[test]
@@ -62,8 +91,14 @@ fn missing_and_null_required_keys() {
 #[test]
 fn wrong_types_and_duplicate_keys() {
     let site = TestSite::new();
-    site.write("content/a.md", "---\ntitle: A\ndate: 2024-01-01\ndraft: maybe\n---\n");
-    site.write("content/b.md", "---\ntitle: B\ndate: 2024-01-01\ntitle: C\n---\n");
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\ndate: 2024-01-01\ndraft: maybe\n---\n",
+    );
+    site.write(
+        "content/b.md",
+        "---\ntitle: B\ndate: 2024-01-01\ntitle: C\n---\n",
+    );
     site.build().assert_error(&[
         "content/a.md:4:8",
         "wrong type",
@@ -91,18 +126,28 @@ fn front_matter_must_exist_and_be_closed() {
 #[test]
 fn bom_and_crlf_files_are_accepted_and_non_utf8_is_named() {
     let site = TestSite::new();
-    site.write("content/a.md", "\u{feff}---\r\ntitle: A\r\ndate: 2024-01-01\r\n---\r\nBody\r\n");
+    site.write(
+        "content/a.md",
+        "\u{feff}---\r\ntitle: A\r\ndate: 2024-01-01\r\n---\r\nBody\r\n",
+    );
     site.build().assert_ok();
-    assert_eq!(site.html("public/a/index.html").texts("h1.brief-title"), ["A"]);
+    assert_eq!(
+        site.html("public/a/index.html").texts("h1.brief-title"),
+        ["A"]
+    );
     site.write("content/b.md", b"---\ntitle: \xff\n---\n");
-    site.build().assert_error(&["content/b.md is not valid UTF-8"]);
+    site.build()
+        .assert_error(&["content/b.md is not valid UTF-8"]);
 }
 
 #[test]
 fn two_files_at_one_url_are_an_error_naming_both() {
     let site = TestSite::new();
     site.write("content/a.md", brief("A", "2024-01-01", ""));
-    site.write("content/b.md", "---\ntitle: B\ndate: 2024-01-01\nslug: a\n---\n");
+    site.write(
+        "content/b.md",
+        "---\ntitle: B\ndate: 2024-01-01\nslug: a\n---\n",
+    );
     site.write("content/Other Name.md", brief("O", "2024-01-01", ""));
     site.write("content/other-name.md", brief("O2", "2024-01-01", ""));
     site.build().assert_error(&[
@@ -116,8 +161,15 @@ fn two_files_at_one_url_are_an_error_naming_both() {
 #[test]
 fn invalid_slug_gets_a_suggestion() {
     let site = TestSite::new();
-    site.write("content/a.md", "---\ntitle: A\ndate: 2024-01-01\nslug: ../Evil Path\n---\n");
-    site.build().assert_error(&["content/a.md:4:7", "not a valid URL segment", "slug: evil-path"]);
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\ndate: 2024-01-01\nslug: ../Evil Path\n---\n",
+    );
+    site.build().assert_error(&[
+        "content/a.md:4:7",
+        "not a valid URL segment",
+        "slug: evil-path",
+    ]);
 }
 
 #[test]
@@ -125,9 +177,17 @@ fn every_problem_of_a_run_is_reported_together() {
     let site = TestSite::new();
     site.write("content/a.md", "---\ntitle: A\ndate: nope\n---\n");
     site.write("content/b.md", brief("B", "2024-01-01", "[x](gone.md)\n"));
-    site.write("content/c.md", "---\ntitle: C\ndate: 2024-01-01\nlang: english\n---\n");
+    site.write(
+        "content/c.md",
+        "---\ntitle: C\ndate: 2024-01-01\nlang: english\n---\n",
+    );
     let run = site.build();
-    run.assert_error(&["content/a.md:3:7", "content/b.md:5:1", "content/c.md:4:7", "3 errors"]);
+    run.assert_error(&[
+        "content/a.md:3:7",
+        "content/b.md:5:1",
+        "content/c.md:4:7",
+        "3 errors",
+    ]);
     // Sorted by file, so the report reads top to bottom.
     let a = run.stderr.find("content/a.md").unwrap();
     let b = run.stderr.find("content/b.md").unwrap();
@@ -142,9 +202,11 @@ fn template_errors_name_the_template_line() {
         "templates/tags.html",
         "{% extends \"base.html\" %}\n{% block main %}\n{{ missing_variable.field }}\n{% endblock main %}\n",
     );
-    site.build().assert_error(&["templates/tags.html:3:", "template error"]);
+    site.build()
+        .assert_error(&["templates/tags.html:3:", "template error"]);
     site.write("templates/tags.html", "{% if %}\n");
-    site.build().assert_error(&["templates/tags.html:1:", "template syntax error"]);
+    site.build()
+        .assert_error(&["templates/tags.html:1:", "template syntax error"]);
 }
 
 #[test]
@@ -159,11 +221,22 @@ fn usage_errors_exit_2() {
 #[test]
 fn strict_turns_warnings_into_errors() {
     let site = TestSite::new();
-    site.write("content/a.md", brief("A", "2024-01-01", "Text <b>bold</b>\n"));
+    site.write(
+        "content/a.md",
+        brief("A", "2024-01-01", "Text <b>bold</b>\n"),
+    );
     let run = site.build();
     run.assert_ok();
-    assert!(run.stderr.contains("warning: content/a.md:5:6"), "{}", run.stderr);
-    site.run(&["build", "--strict"]).assert_error(&["content/a.md:5:6", "raw HTML"]);
-    site.write("site.yaml", "title: T\nbase_url: https://example.org/\nstrict: true\n");
+    assert!(
+        run.stderr.contains("warning: content/a.md:5:6"),
+        "{}",
+        run.stderr
+    );
+    site.run(&["build", "--strict"])
+        .assert_error(&["content/a.md:5:6", "raw HTML"]);
+    site.write(
+        "site.yaml",
+        "title: T\nbase_url: https://example.org/\nstrict: true\n",
+    );
     site.build().assert_error(&["raw HTML"]);
 }

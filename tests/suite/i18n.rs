@@ -13,20 +13,37 @@ fn translations_link_each_other_with_hreflang() {
         let alternates: Vec<(String, String)> = page
             .all("link[rel=alternate][hreflang]")
             .iter()
-            .map(|l| (l.value().attr("hreflang").unwrap().to_string(), l.value().attr("href").unwrap().to_string()))
+            .map(|l| {
+                (
+                    l.value().attr("hreflang").unwrap().to_string(),
+                    l.value().attr("href").unwrap().to_string(),
+                )
+            })
             .collect();
         assert_eq!(
             alternates,
             [
-                ("en".to_string(), "https://example.org/briefs/briefs/chip-controls/".to_string()),
-                ("zh-Hant".to_string(), "https://example.org/briefs/briefs/chip-controls-zh/".to_string()),
-                ("x-default".to_string(), "https://example.org/briefs/briefs/chip-controls/".to_string()),
+                (
+                    "en".to_string(),
+                    "https://example.org/briefs/briefs/chip-controls/".to_string()
+                ),
+                (
+                    "zh-Hant".to_string(),
+                    "https://example.org/briefs/briefs/chip-controls-zh/".to_string()
+                ),
+                (
+                    "x-default".to_string(),
+                    "https://example.org/briefs/briefs/chip-controls/".to_string()
+                ),
             ]
         );
     }
     let switch = en.one(".translations a");
     assert_eq!(switch.value().attr("hreflang"), Some("zh-Hant"));
-    assert_eq!(switch.value().attr("href"), Some("/briefs/briefs/chip-controls-zh/"));
+    assert_eq!(
+        switch.value().attr("href"),
+        Some("/briefs/briefs/chip-controls-zh/")
+    );
     // A brief without translations has no alternates.
     let methods = site.html("public/briefs/notes/methods/index.html");
     assert!(methods.all("link[hreflang]").is_empty());
@@ -40,13 +57,25 @@ fn cjk_headings_keep_their_characters_and_dates_read_naturally() {
     assert_eq!(zh.attr(".brief-body h2", "id"), "五年計畫");
     assert_eq!(zh.texts(".brief-meta time"), ["2024年11月2日"]);
     // The cross-language link to a de-duplicated heading id resolves.
-    assert_eq!(zh.attr(".brief-body a", "href"), "/briefs/briefs/chip-controls/#key-findings-1");
+    assert_eq!(
+        zh.attr(".brief-body a", "href"),
+        "/briefs/briefs/chip-controls/#key-findings-1"
+    );
 }
 
 #[test]
 fn two_translations_in_one_language_are_an_error() {
     let site = TestSite::new();
-    site.write("content/a.md", "---\ntitle: A\ndate: 2024-01-01\ntranslation_key: k\n---\n");
-    site.write("content/b.md", "---\ntitle: B\ndate: 2024-01-01\ntranslation_key: k\n---\n");
-    site.build().assert_error(&["content/b.md:4:18", "translation group `k` have language `en`"]);
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\ndate: 2024-01-01\ntranslation_key: k\n---\n",
+    );
+    site.write(
+        "content/b.md",
+        "---\ntitle: B\ndate: 2024-01-01\ntranslation_key: k\n---\n",
+    );
+    site.build().assert_error(&[
+        "content/b.md:4:18",
+        "translation group `k` have language `en`",
+    ]);
 }

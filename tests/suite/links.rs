@@ -13,16 +13,28 @@ fn md_links_become_page_urls_with_anchors() {
         .iter()
         .filter_map(|a| a.value().attr("href").map(str::to_string))
         .collect();
-    assert!(hrefs.contains(&"/briefs/rare-earth-leverage/#supply".to_string()), "{hrefs:?}");
-    assert!(hrefs.contains(&"/briefs/briefs/notes/methods/".to_string()), "{hrefs:?}");
+    assert!(
+        hrefs.contains(&"/briefs/rare-earth-leverage/#supply".to_string()),
+        "{hrefs:?}"
+    );
+    assert!(
+        hrefs.contains(&"/briefs/briefs/notes/methods/".to_string()),
+        "{hrefs:?}"
+    );
     assert!(hrefs.contains(&"#key-findings".to_string()), "{hrefs:?}");
-    assert_eq!(page.attr(".brief-body img", "src"), "/briefs/briefs/chart.png");
+    assert_eq!(
+        page.attr(".brief-body img", "src"),
+        "/briefs/briefs/chart.png"
+    );
 }
 
 #[test]
 fn missing_file_is_an_error_at_its_position() {
     let site = TestSite::new();
-    site.write("content/a.md", brief("A", "2024-01-01", "Intro.\n\nSee [b](b.md) here.\n"));
+    site.write(
+        "content/a.md",
+        brief("A", "2024-01-01", "Intro.\n\nSee [b](b.md) here.\n"),
+    );
     let run = site.build();
     run.assert_error(&["content/a.md:7:5", "link to `b.md`, which does not exist"]);
     assert!(!site.exists("public"));
@@ -31,8 +43,18 @@ fn missing_file_is_an_error_at_its_position() {
 #[test]
 fn missing_anchor_is_an_error_with_a_suggestion() {
     let site = TestSite::new();
-    site.write("content/a.md", brief("A", "2024-01-01", "## Supply chains\n\nText.\n"));
-    site.write("content/b.md", brief("B", "2024-01-01", "See [a](a.md#supply-chain) and [self](#nowhere).\n"));
+    site.write(
+        "content/a.md",
+        brief("A", "2024-01-01", "## Supply chains\n\nText.\n"),
+    );
+    site.write(
+        "content/b.md",
+        brief(
+            "B",
+            "2024-01-01",
+            "See [a](a.md#supply-chain) and [self](#nowhere).\n",
+        ),
+    );
     site.build().assert_error(&[
         "content/b.md:5:5",
         "anchor `#supply-chain` does not exist in content/a.md",
@@ -46,21 +68,41 @@ fn missing_anchor_is_an_error_with_a_suggestion() {
 fn link_to_a_draft_is_an_error_unless_drafts_are_built() {
     let site = TestSite::new();
     site.write("content/a.md", brief("A", "2024-01-01", "See [d](d.md).\n"));
-    site.write("content/d.md", "---\ntitle: D\ndate: 2024-01-01\ndraft: true\n---\nDraft.\n");
-    site.build().assert_error(&["content/a.md:5:5", "a draft that this build leaves out"]);
+    site.write(
+        "content/d.md",
+        "---\ntitle: D\ndate: 2024-01-01\ndraft: true\n---\nDraft.\n",
+    );
+    site.build()
+        .assert_error(&["content/a.md:5:5", "a draft that this build leaves out"]);
     site.run(&["build", "--drafts"]).assert_ok();
 }
 
 #[test]
 fn unsafe_link_schemes_are_refused() {
     let site = TestSite::new();
-    site.write("content/a.md", brief("A", "2024-01-01", "[x](javascript:alert(1)) and <vbscript:msgbox>\n"));
-    site.build().assert_error(&["content/a.md:5:1", "`javascript:` URL", "content/a.md:5:30", "`vbscript:` URL"]);
+    site.write(
+        "content/a.md",
+        brief(
+            "A",
+            "2024-01-01",
+            "[x](javascript:alert(1)) and <vbscript:msgbox>\n",
+        ),
+    );
+    site.build().assert_error(&[
+        "content/a.md:5:1",
+        "`javascript:` URL",
+        "content/a.md:5:30",
+        "`vbscript:` URL",
+    ]);
 }
 
 #[test]
 fn links_out_of_content_are_refused() {
     let site = TestSite::new();
-    site.write("content/a.md", brief("A", "2024-01-01", "[x](../../etc/passwd.md)\n"));
-    site.build().assert_error(&["content/a.md:5:1", "points outside content/"]);
+    site.write(
+        "content/a.md",
+        brief("A", "2024-01-01", "[x](../../etc/passwd.md)\n"),
+    );
+    site.build()
+        .assert_error(&["content/a.md:5:1", "points outside content/"]);
 }

@@ -40,12 +40,18 @@ fn git_folder_git_file_and_cname_survive_builds() {
     site.build().assert_ok();
     assert_eq!(site.read("public/.git/x"), "keep me");
     assert_eq!(site.read("public/CNAME"), "briefs.example.org\n");
-    assert!(!site.exists("public/stale.html"), "files the build did not make are swept away");
+    assert!(
+        !site.exists("public/stale.html"),
+        "files the build did not make are swept away"
+    );
     // A worktree's `.git` file, too.
     std::fs::remove_dir_all(site.path("public/.git")).unwrap();
     site.write("public/.git", "gitdir: ../.git/worktrees/public\n");
     site.build().assert_ok();
-    assert_eq!(site.read("public/.git"), "gitdir: ../.git/worktrees/public\n");
+    assert_eq!(
+        site.read("public/.git"),
+        "gitdir: ../.git/worktrees/public\n"
+    );
 }
 
 #[test]
@@ -67,13 +73,23 @@ fn dangerous_output_folders_are_refused() {
         (".".to_string(), "is the site root or contains it"),
         ("..".to_string(), "is the site root or contains it"),
         ("/".to_string(), "`/`"),
-        (format!("{root}/content/out"), "inside the site's content/ folder"),
+        (
+            format!("{root}/content/out"),
+            "inside the site's content/ folder",
+        ),
     ] {
         site.run(&["build", "--output", &out]).assert_error(&[why]);
     }
-    site.write("site.yaml", "title: T\nbase_url: https://example.org/\noutput_dir: .\n");
-    site.build().assert_error(&["site.yaml:3:13", "refusing this output folder"]);
-    assert_eq!(site.read("content/a.md"), brief("A", "2024-01-01", "Body\n"));
+    site.write(
+        "site.yaml",
+        "title: T\nbase_url: https://example.org/\noutput_dir: .\n",
+    );
+    site.build()
+        .assert_error(&["site.yaml:3:13", "refusing this output folder"]);
+    assert_eq!(
+        site.read("content/a.md"),
+        brief("A", "2024-01-01", "Body\n")
+    );
 }
 
 #[test]
@@ -83,11 +99,17 @@ fn a_folder_of_someone_elses_files_is_refused() {
     let other = TestSite::bare();
     other.write("src/main.rs", "precious");
     other.write("Cargo.toml", "precious");
-    site.run(&["build", "--output", other.root().to_str().unwrap()]).assert_error(&["already holds files sourced did not write"]);
+    site.run(&["build", "--output", other.root().to_str().unwrap()])
+        .assert_error(&["already holds files sourced did not write"]);
     assert_eq!(other.read("src/main.rs"), "precious");
     let looks_like_site = TestSite::new();
     looks_like_site.write("content/keep.md", "precious");
-    site.run(&["build", "--output", looks_like_site.root().to_str().unwrap()]).assert_error(&["looks like a site"]);
+    site.run(&[
+        "build",
+        "--output",
+        looks_like_site.root().to_str().unwrap(),
+    ])
+    .assert_error(&["looks like a site"]);
     assert_eq!(looks_like_site.read("content/keep.md"), "precious");
 }
 
@@ -98,7 +120,13 @@ fn the_home_folder_is_refused() {
     let home = TestSite::bare();
     home.write("notes.txt", "mine");
     let out = crate::support::bin()
-        .args(["build", "--root", site.root().to_str().unwrap(), "--output", home.root().to_str().unwrap()])
+        .args([
+            "build",
+            "--root",
+            site.root().to_str().unwrap(),
+            "--output",
+            home.root().to_str().unwrap(),
+        ])
         .current_dir(site.root())
         .env("HOME", home.root())
         .output()
@@ -127,5 +155,6 @@ fn a_content_symlink_pointing_outside_the_site_is_refused() {
     let outside = TestSite::bare();
     outside.write("secret.md", brief("Secret", "2024-01-01", "secret\n"));
     std::os::unix::fs::symlink(outside.path("secret.md"), site.path("content/leak.md")).unwrap();
-    site.build().assert_error(&["content/leak.md is a symlink that points outside the site"]);
+    site.build()
+        .assert_error(&["content/leak.md is a symlink that points outside the site"]);
 }

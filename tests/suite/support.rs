@@ -21,16 +21,28 @@ pub struct Run {
 impl Run {
     #[track_caller]
     pub fn assert_ok(&self) -> &Self {
-        assert_eq!(self.code, 0, "expected success, got exit {}:\n{}", self.code, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success, got exit {}:\n{}",
+            self.code, self.stderr
+        );
         self
     }
 
     /// Asserts exit 1 and that stderr contains each needle (a `file:line:col`, a message).
     #[track_caller]
     pub fn assert_error(&self, needles: &[&str]) -> &Self {
-        assert_eq!(self.code, 1, "expected exit 1, got {}:\n{}", self.code, self.stderr);
+        assert_eq!(
+            self.code, 1,
+            "expected exit 1, got {}:\n{}",
+            self.code, self.stderr
+        );
         for n in needles {
-            assert!(self.stderr.contains(n), "stderr lacks {n:?}:\n{}", self.stderr);
+            assert!(
+                self.stderr.contains(n),
+                "stderr lacks {n:?}:\n{}",
+                self.stderr
+            );
         }
         self
     }
@@ -66,7 +78,9 @@ impl TestSite {
     /// A copy of `tests/fixtures/<name>/`.
     pub fn fixture(name: &str) -> Self {
         let site = TestSite::bare();
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
         copy_dir(&src, site.dir.path());
         site
     }
@@ -130,7 +144,12 @@ impl Page {
     #[track_caller]
     pub fn one(&self, css: &str) -> scraper::ElementRef<'_> {
         let found = self.all(css);
-        assert_eq!(found.len(), 1, "expected one `{css}`, found {}", found.len());
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one `{css}`, found {}",
+            found.len()
+        );
         found[0]
     }
 
@@ -151,7 +170,11 @@ impl Page {
 
 /// An element's text with whitespace collapsed.
 pub fn text(e: &scraper::ElementRef<'_>) -> String {
-    e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
+    e.text()
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -174,7 +197,12 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         .into_iter()
         .map(|e| e.unwrap())
         .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect();
     files.sort();
     files
