@@ -13,11 +13,14 @@
 //! `pipeline` sequences the stages; `diagnostics` is the error value every stage returns and
 //! `report` draws them. Each module's first doc comment says which stage it owns.
 
+pub mod bibliography;
+pub mod citations;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod discover;
 pub mod front_matter;
+pub mod html;
 pub mod init;
 pub mod lang;
 pub mod markdown;
@@ -25,7 +28,9 @@ pub mod output;
 pub mod pages;
 pub mod pipeline;
 pub mod report;
+pub mod sentences;
 pub mod site;
+pub mod sources;
 pub mod templates;
 pub mod theme;
 pub mod urls;

@@ -14,9 +14,11 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{BrokenLink, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-use crate::diagnostics::{Diagnostic, SourceText};
+use crate::citations::{Bracket, CiteItem, parse_bracket};
+use crate::diagnostics::{Diagnostic, SourceText, did_you_mean};
+use crate::sources::Bibliography;
 use crate::urls::{resolve_relative, scheme_of, to_slash};
 
 /// The Markdown dialect: CommonMark plus tables, footnotes, strikethrough, task lists,
@@ -68,7 +70,22 @@ pub struct Rendered {
     pub links_to: BTreeSet<String>,
     pub excerpt: String,
     pub words: usize,
+    /// Citation groups in order; group `i` is note number `i + 1`.
+    pub citations: Vec<CitationGroup>,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One `[@...]` bracket: one numbered note citing one or more sources.
+#[derive(Debug, Clone)]
+pub struct CitationGroup {
+    pub number: usize,
+    pub items: Vec<CiteItem>,
+    /// The bracket's span in the file.
+    pub range: Range<usize>,
+    /// The plain text of the sentence the citation stands in.
+    pub sentence: String,
+    /// The note's content (the same HTML beside the text and in the Notes list).
+    pub note_html: String,
 }
 
 /// An id from heading text: lowercase, letters and digits of any script, `-` and `_`;
@@ -163,30 +180,92 @@ struct OpenHeading<'a> {
 /// Ids the theme uses on a brief page; a heading may not take them.
 pub const RESERVED_IDS: &[&str] = &["content", "main", "top", "toc"];
 
-/// Renders one body. `targets` maps content-relative `.md` paths to what they became.
+/// What a body is rendered against: every link target and every source of the site.
+pub struct Context<'a> {
+    /// What each content-relative `.md` (or asset) path became.
+    pub targets: &'a BTreeMap<String, LinkTarget>,
+    pub bib: &'a Bibliography,
+    pub base_url: &'a url::Url,
+}
+
+impl Context<'_> {
+    /// The root-relative URL of a source's page.
+    pub fn source_page(&self, key: &str) -> String {
+        crate::urls::url_for(self.base_url, &format!("sources/{key}/"))
+    }
+}
+
+/// The link destination the broken-link callback gives a `[@...]` bracket.
+const CITE_DEST: &str = "sourced-cite:";
+
+/// Renders one body.
 pub fn render(
     file: &Arc<SourceText>,
     body: Range<usize>,
     self_path: &Path,
-    targets: &BTreeMap<String, LinkTarget>,
+    ctx: &Context<'_>,
 ) -> Rendered {
+    let targets = ctx.targets;
     let src = &file.text[body.clone()];
     let base = body.start;
     let self_key = to_slash(self_path);
     let mut out = Rendered::default();
     let mut used_ids: BTreeSet<String> = RESERVED_IDS.iter().map(|s| s.to_string()).collect();
-    let events: Vec<(Event, Range<usize>)> = Parser::new_ext(src, parser_options())
-        .into_offset_iter()
-        .collect();
+    // Brackets that are not links (`[@key, p. 4]`) reach this callback with their exact span.
+    let mut callback = |link: BrokenLink<'_>| {
+        link.reference
+            .contains('@')
+            .then(|| (CowStr::from(CITE_DEST), CowStr::from("")))
+    };
+    let events: Vec<(Event, Range<usize>)> =
+        Parser::new_with_broken_link_callback(src, parser_options(), Some(&mut callback))
+            .into_offset_iter()
+            .collect();
     let mut html_events: Vec<Event> = Vec::with_capacity(events.len());
     let mut warned_html = false;
     let mut in_first_para = false;
     let mut excerpt_done = false;
     let mut heading: Option<OpenHeading> = None;
     let mut text_words = 0usize;
+    // Plain text of the current block (paragraph, list item, cell, heading) and the citations
+    // in it, by offset, for the citing sentence.
+    let mut block = String::new();
+    let mut block_cites: Vec<(usize, usize)> = Vec::new();
+    let mut in_citation = false;
 
     for (event, range) in events {
         let range = base + range.start..base + range.end;
+        if in_citation {
+            if matches!(event, Event::End(TagEnd::Link)) {
+                in_citation = false;
+            }
+            continue;
+        }
+        if let Event::Start(Tag::Link { dest_url, .. }) = &event
+            && dest_url.starts_with(CITE_DEST)
+        {
+            in_citation = true;
+            let html = citation(file, &range, ctx, &mut out);
+            if let Some(group) = html.1 {
+                block_cites.push((block.len(), group));
+            }
+            push(&mut heading, &mut html_events, html.0);
+            continue;
+        }
+        match &event {
+            Event::Text(t) | Event::Code(t) => block.push_str(t),
+            Event::SoftBreak | Event::HardBreak => block.push(' '),
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::Heading(_),
+            ) => {
+                for (offset, group) in block_cites.drain(..) {
+                    let r = crate::sentences::around(&block, offset);
+                    out.citations[group].sentence = tidy_sentence(&block[r]);
+                }
+                block.clear();
+            }
+            _ => {}
+        }
         // Raw HTML is escaped, with one warning per brief.
         let event = match event {
             Event::Html(s) | Event::InlineHtml(s) => {
@@ -358,6 +437,98 @@ fn push<'a>(heading: &mut Option<OpenHeading<'a>>, html: &mut Vec<Event<'a>>, e:
     }
 }
 
+/// Collapses white space and drops the space a removed citation leaves before punctuation.
+fn tidy_sentence(s: &str) -> String {
+    let collapsed = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = String::with_capacity(collapsed.len());
+    let mut chars = collapsed.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ' '
+            && chars.peek().is_some_and(|n| {
+                matches!(
+                    n,
+                    '.' | ',' | ';' | ':' | '!' | '?' | ')' | '。' | '，' | '；'
+                )
+            })
+        {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Turns a `[@...]` bracket into a note marker with its note beside it, or reports why it
+/// cannot. Returns the event to emit and the index of the new citation group.
+fn citation<'a>(
+    file: &Arc<SourceText>,
+    range: &Range<usize>,
+    ctx: &Context<'_>,
+    out: &mut Rendered,
+) -> (Event<'a>, Option<usize>) {
+    let raw = &file.text[range.clone()];
+    let literal = || Event::Text(CowStr::from(raw.to_string()));
+    let Some(inner) = raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')) else {
+        return (literal(), None);
+    };
+    let items = match parse_bracket(inner) {
+        Bracket::NotCitation => return (literal(), None),
+        Bracket::Broken(msg) => {
+            out.diagnostics.push(
+                Diagnostic::error(format!("broken citation: {msg}"))
+                    .at(file, range.clone())
+                    .hint("write `[@key]`, `[@key, p. 4]` or `[@a; @b]`; escape a literal bracket as `\\[@`"),
+            );
+            return (literal(), None);
+        }
+        Bracket::Citation(items) => items,
+    };
+    let mut ok = true;
+    for item in &items {
+        if ctx.bib.get(&item.key).is_none() {
+            ok = false;
+            let at = range.start + 1 + item.at;
+            let mut d = Diagnostic::error(format!("citation of unknown source `@{}`", item.key))
+                .at(file, at..at + 1 + item.key.len())
+                .label("no source has this key");
+            d = match did_you_mean(&item.key, ctx.bib.sources.keys().map(String::as_str)) {
+                Some(s) => d.hint(format!("did you mean `@{s}`?")),
+                None => d.hint(
+                    "define it under `sources:` in the front matter or in content/sources.yaml",
+                ),
+            };
+            out.diagnostics.push(d);
+        }
+    }
+    if !ok {
+        return (literal(), None);
+    }
+    let number = out.citations.len() + 1;
+    let note_html: Vec<String> = items
+        .iter()
+        .filter_map(|item| {
+            let source = ctx.bib.get(&item.key)?;
+            Some(crate::bibliography::note_item(
+                source,
+                item,
+                &ctx.source_page(&item.key),
+            ))
+        })
+        .collect();
+    let note_html = note_html.join("; ");
+    let marker = format!(
+        "<span class=\"citation\"><a class=\"note-ref\" id=\"ref-{number}\" href=\"#note-{number}\" role=\"doc-noteref\" aria-describedby=\"sidenote-{number}\"><sup>{number}</sup></a><span class=\"sidenote\" id=\"sidenote-{number}\" role=\"note\"><span class=\"sidenote-number\">{number}</span> {note_html}</span></span>"
+    );
+    out.citations.push(CitationGroup {
+        number,
+        items,
+        range: range.clone(),
+        sentence: String::new(),
+        note_html,
+    });
+    (Event::Html(CowStr::from(marker)), Some(number - 1))
+}
+
 /// Checks and rewrites one link or image destination.
 #[allow(clippy::too_many_arguments)]
 fn rewrite_dest(
@@ -511,6 +682,10 @@ mod tests {
     use std::path::PathBuf;
 
     fn run(body: &str, targets: &[(&str, LinkTarget)]) -> Rendered {
+        run_with(body, targets, &Bibliography::default())
+    }
+
+    fn run_with(body: &str, targets: &[(&str, LinkTarget)], bib: &Bibliography) -> Rendered {
         let file = Arc::new(SourceText {
             display_path: PathBuf::from("content/briefs/a.md"),
             text: body.to_string(),
@@ -519,7 +694,63 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
-        render(&file, 0..body.len(), Path::new("briefs/a.md"), &targets)
+        let base = url::Url::parse("https://example.org/").unwrap();
+        let ctx = Context {
+            targets: &targets,
+            bib,
+            base_url: &base,
+        };
+        render(&file, 0..body.len(), Path::new("briefs/a.md"), &ctx)
+    }
+
+    fn bib() -> Bibliography {
+        let text = "bcg2020:\n  title: How Restricting Trade\n  publisher: BCG\n  url: https://www.bcg.com/x\nusgs:\n  title: Mineral Commodity Summaries\n";
+        let file = Arc::new(SourceText {
+            display_path: PathBuf::from("content/sources.yaml"),
+            text: text.to_string(),
+        });
+        let (defs, diags) = crate::sources::load_yaml_file(&file);
+        assert!(diags.is_empty(), "{diags:?}");
+        Bibliography::build(defs).0
+    }
+
+    #[test]
+    fn citations_become_numbered_notes_with_their_sentence() {
+        let r = run_with(
+            "Costs rose. China's share fell to 60% [@bcg2020, p. 4]. See also [@usgs; @bcg2020].\n\n`[@notacite]` and \\[@literal].\n",
+            &[],
+            &bib(),
+        );
+        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        assert_eq!(r.citations.len(), 2);
+        assert_eq!(r.citations[0].items[0].locator, "p. 4");
+        assert_eq!(r.citations[0].sentence, "China\u{2019}s share fell to 60%.");
+        assert_eq!(r.citations[1].items.len(), 2);
+        assert!(r.html.contains("id=\"ref-1\" href=\"#note-1\""));
+        assert!(r.html.contains("aria-describedby=\"sidenote-2\""));
+        assert!(r.html.contains("<code>[@notacite]</code>"));
+        assert!(r.html.contains("[@literal]"));
+    }
+
+    #[test]
+    fn unknown_and_empty_citations_are_errors() {
+        let r = run_with("A [@bcg202] and [@] here.\n", &[], &bib());
+        let msgs: Vec<String> = r
+            .diagnostics
+            .iter()
+            .map(|d| format!("{} {}", d.position().unwrap(), d.message))
+            .collect();
+        assert_eq!(
+            msgs,
+            [
+                "content/briefs/a.md:1:4 citation of unknown source `@bcg202`",
+                "content/briefs/a.md:1:17 broken citation: empty citation: `@` is not followed by a source key",
+            ]
+        );
+        assert_eq!(
+            r.diagnostics[0].hint.as_deref(),
+            Some("did you mean `@bcg2020`?")
+        );
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub enum Job {
     Section(usize),
     Tags,
     Tag(usize),
+    Sources,
+    Source(usize),
     NotFound,
     Feed,
     Sitemap,
@@ -32,6 +34,8 @@ pub fn jobs(site: &Site) -> Vec<Job> {
     jobs.extend((0..site.sections.len()).map(Job::Section));
     jobs.push(Job::Tags);
     jobs.extend((0..site.tags.len()).map(Job::Tag));
+    jobs.push(Job::Sources);
+    jobs.extend((0..site.sources.len()).map(Job::Source));
     jobs.extend([Job::NotFound, Job::Feed, Job::Sitemap, Job::Robots]);
     jobs
 }
@@ -46,6 +50,7 @@ struct SiteCtx<'a> {
     permalink: String,
     feed_url: String,
     tags_url: String,
+    sources_url: String,
 }
 
 #[derive(Serialize)]
@@ -107,6 +112,23 @@ struct BriefCtx<'a> {
     section_url: &'a str,
     words: usize,
     reading_minutes: usize,
+    notes: Vec<Note<'a>>,
+    sources: Vec<SourceRef>,
+    related: Vec<BriefItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct Note<'a> {
+    number: usize,
+    html: &'a str,
+}
+
+#[derive(Serialize)]
+struct SourceRef {
+    key: String,
+    url: String,
+    /// The formatted reference entry (escaped HTML).
+    html: String,
 }
 
 #[derive(Serialize)]
@@ -159,6 +181,7 @@ fn site_ctx(site: &Site) -> SiteCtx<'_> {
         permalink: home.permalink.clone(),
         feed_url: format!("{}feed.xml", home.url),
         tags_url: site.tags_address.url.clone(),
+        sources_url: site.sources_address.url.clone(),
     }
 }
 
@@ -182,6 +205,16 @@ fn simple_page<'a>(
         alternates: Vec::new(),
         x_default: None,
     }
+}
+
+fn source_ref(site: &Site, key: &str) -> Option<SourceRef> {
+    let s = site.bib.get(key)?;
+    let e = site.sources.iter().find(|e| e.key == key)?;
+    Some(SourceRef {
+        key: key.to_string(),
+        url: e.address.url.clone(),
+        html: crate::bibliography::reference(s),
+    })
 }
 
 /// RFC 3339 timestamp of a date at midnight UTC (Atom needs a time).
@@ -261,6 +294,17 @@ pub fn render(
                     section_title: &section.title,
                     section_url: &section.address.url,
                     words: b.rendered.words,
+                    notes: b
+                        .rendered
+                        .citations
+                        .iter()
+                        .map(|c| Note {
+                            number: c.number,
+                            html: &c.note_html,
+                        })
+                        .collect(),
+                    sources: b.cited.iter().filter_map(|k| source_ref(site, k)).collect(),
+                    related: b.related.iter().map(|&r| item(site, r)).collect(),
                     reading_minutes: b
                         .rendered
                         .words
@@ -350,6 +394,136 @@ pub fn render(
                 format!("tag {}", t.name),
             )
         }
+        Job::Sources => {
+            #[derive(Serialize)]
+            struct Row<'a> {
+                key: &'a str,
+                title: &'a str,
+                url: &'a str,
+                kind: &'static str,
+                html: String,
+                briefs: usize,
+                citations: usize,
+            }
+            let rows: Vec<Row> = site
+                .sources
+                .iter()
+                .filter_map(|e| {
+                    let s = site.bib.get(&e.key)?;
+                    Some(Row {
+                        key: &e.key,
+                        title: &s.title,
+                        url: &e.address.url,
+                        kind: s.kind.name(),
+                        html: crate::bibliography::reference(s),
+                        briefs: e.brief_count,
+                        citations: e.citations.len(),
+                    })
+                })
+                .collect();
+            ctx.insert(
+                "page",
+                &simple_page(site, "sources", "Sources", &site.sources_address),
+            );
+            ctx.insert("sources", &rows);
+            (
+                "sources.html",
+                output_path(&site.sources_address.path),
+                "the source index".to_string(),
+            )
+        }
+        Job::Source(i) => {
+            let e = &site.sources[i];
+            let Some(s) = site.bib.get(&e.key) else {
+                return Err(Diagnostic::error(format!("source `{}` vanished", e.key)));
+            };
+            #[derive(Serialize)]
+            struct Citing<'a> {
+                sentence: &'a str,
+                url: String,
+                number: usize,
+                locators: Vec<&'a str>,
+            }
+            #[derive(Serialize)]
+            struct CitingBrief<'a> {
+                title: &'a str,
+                url: &'a str,
+                lang: &'a str,
+                date: String,
+                date_display: String,
+                citations: Vec<Citing<'a>>,
+            }
+            let mut cited_in: Vec<CitingBrief> = Vec::new();
+            for &(bi, gi) in &e.citations {
+                let b = &site.briefs[bi];
+                let g = &b.rendered.citations[gi];
+                let citing = Citing {
+                    sentence: &g.sentence,
+                    url: format!("{}#ref-{}", b.address.url, g.number),
+                    number: g.number,
+                    locators: g
+                        .items
+                        .iter()
+                        .filter(|it| it.key == e.key && !it.locator.is_empty())
+                        .map(|it| it.locator.as_str())
+                        .collect(),
+                };
+                match cited_in.last_mut() {
+                    Some(last) if last.url == b.address.url => last.citations.push(citing),
+                    _ => cited_in.push(CitingBrief {
+                        title: &b.meta.title,
+                        url: &b.address.url,
+                        lang: &b.lang,
+                        date: b.meta.date.to_string(),
+                        date_display: format_date(b.meta.date, &b.lang),
+                        citations: vec![citing],
+                    }),
+                }
+            }
+            #[derive(Serialize)]
+            struct SourceCtx<'a> {
+                key: &'a str,
+                title: &'a str,
+                kind: &'static str,
+                publisher: Option<&'a str>,
+                authors: &'a [String],
+                date: Option<String>,
+                date_display: Option<String>,
+                url: Option<&'a str>,
+                archived_url: Option<&'a str>,
+                accessed: Option<String>,
+                note: Option<&'a str>,
+                reference: String,
+                cited_in: Vec<CitingBrief<'a>>,
+            }
+            let mut page = simple_page(site, "source", &s.title, &e.address);
+            let description = format!("{} and the briefs that cite it", s.title);
+            page.description = &description;
+            ctx.insert("page", &page);
+            ctx.insert(
+                "source",
+                &SourceCtx {
+                    key: &e.key,
+                    title: &s.title,
+                    kind: s.kind.name(),
+                    publisher: s.publisher.as_deref(),
+                    authors: &s.authors,
+                    date: s.date.map(|d| d.to_string()),
+                    date_display: s.date.map(|d| d.display()),
+                    url: s.url.as_deref(),
+                    archived_url: s.archived_url.as_deref(),
+                    accessed: s.accessed.map(|a| format_date(a, "en")),
+                    note: s.note.as_deref(),
+                    reference: crate::bibliography::reference(s),
+                    cited_in,
+                },
+            );
+            (
+                "source.html",
+                output_path(&e.address.path),
+                format!("source {}", e.key),
+            )
+        }
         Job::NotFound => {
             let mut page = simple_page(site, "404", "Page not found", home_addr);
             page.permalink = &home_addr.permalink;
@@ -433,6 +607,18 @@ pub fn render(
                     loc: &b.address.permalink,
                     lastmod: Some(b.meta.updated.unwrap_or(b.meta.date).to_string()),
                     alternates,
+                });
+            }
+            urls.push(Url {
+                loc: &site.sources_address.permalink,
+                lastmod: None,
+                alternates: Vec::new(),
+            });
+            for e in &site.sources {
+                urls.push(Url {
+                    loc: &e.address.permalink,
+                    lastmod: None,
+                    alternates: Vec::new(),
                 });
             }
             urls.push(Url {

@@ -17,6 +17,7 @@ use crate::markdown;
 use crate::output::{self, Staging};
 use crate::pages;
 use crate::site::{self, LoadedBrief, LoadedSection, Site};
+use crate::sources;
 use crate::templates::Templates;
 use crate::theme::{self, StaticSource};
 
@@ -104,11 +105,24 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
             let split = front_matter::split(&file).map_err(|d| vec![d])?;
             let meta = front_matter::parse_brief(&file, split.as_ref())?;
             let body = split.map_or(0..file.text.len(), |s| s.body);
+            // The brief's own `sources:`, validated here (in parallel) with their positions.
+            let (sources, source_diags) = match &meta.sources {
+                Some(v) => {
+                    let anchor = meta.keys.get("sources").unwrap_or(0..0);
+                    let origin = sources::Origin::Brief(crate::urls::to_slash(&e.rel));
+                    sources::from_yaml(&file, v, &meta.keys, "sources.", anchor, &origin)
+                }
+                None => (Vec::new(), Vec::new()),
+            };
+            if !source_diags.is_empty() {
+                return Err(source_diags);
+            }
             Ok(LoadedBrief {
                 file,
                 rel: e.rel.clone(),
                 meta,
                 body,
+                sources,
             })
         })
         .collect();
@@ -131,10 +145,26 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
     let briefs = keep_ok(briefs, diags);
     let sections = keep_ok(sections, diags);
 
+    // Every source of the site: the site-wide bibliography, then each published brief's own.
+    let (mut defs, bib_diags) = sources::load_site_wide(root, &content.data);
+    diags.extend(bib_diags);
+    for b in &briefs {
+        if opts.drafts || !b.meta.draft {
+            defs.extend(b.sources.iter().cloned());
+        }
+    }
+    let (bib, conflicts) = sources::Bibliography::build(defs);
+    diags.extend(conflicts);
+
     let (plan, plan_diags) = site::plan(config, briefs, sections, &content.assets, opts.drafts);
     diags.extend(plan_diags);
     let mut site = plan.site;
-    let targets = &plan.link_targets;
+    let base_url = site.config.base_url.clone();
+    let ctx = markdown::Context {
+        targets: &plan.link_targets,
+        bib: &bib,
+        base_url: &base_url,
+    };
 
     // Parse every body in parallel; each depends only on its own text and the link targets.
     let rendered: Vec<markdown::Rendered> = site
@@ -142,7 +172,7 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
         .par_iter()
         .map(|b| {
             let rel = PathBuf::from(&b.key);
-            markdown::render(&b.file, b.body.clone(), &rel, targets)
+            markdown::render(&b.file, b.body.clone(), &rel, &ctx)
         })
         .collect();
     for (b, mut r) in site.briefs.iter_mut().zip(rendered) {
@@ -156,12 +186,14 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
                 .strip_prefix("content")
                 .unwrap_or(&file.display_path)
                 .to_path_buf();
-            let mut r = markdown::render(file, body.clone(), &rel, targets);
+            let mut r = markdown::render(file, body.clone(), &rel, &ctx);
             diags.extend(std::mem::take(&mut r.diagnostics));
             s.rendered = r;
         }
     }
     diags.extend(site::check_anchors(&site));
+    diags.extend(site::attach_sources(&mut site, bib));
+    site::relate(&mut site);
     Some(site)
 }
 

@@ -48,6 +48,14 @@ pub const EMBEDDED: &[(&str, &[u8])] = &[
         include_bytes!("../themes/default/templates/brief_list.html"),
     ),
     (
+        "templates/sources.html",
+        include_bytes!("../themes/default/templates/sources.html"),
+    ),
+    (
+        "templates/source.html",
+        include_bytes!("../themes/default/templates/source.html"),
+    ),
+    (
         "templates/feed.xml",
         include_bytes!("../themes/default/templates/feed.xml"),
     ),

@@ -210,7 +210,7 @@ pub fn parse<T: DeserializeOwned>(doc: &YamlDoc<'_>) -> (Option<(T, KeyIndex)>, 
                         .trim()
                         .to_string(),
                 };
-                if doc.keys.contains(&name.as_str()) {
+                if doc.keys.is_empty() || doc.keys.contains(&name.as_str()) {
                     continue;
                 }
                 let mut d = Diagnostic::error(format!("unknown key `{name}` in {}", doc.what))

@@ -1,0 +1,175 @@
+//! Bibliography formatting: a source as note content (beside the claim) and as a reference
+//! entry (the brief's Sources list and the source's own page). HTML strings, every field
+//! escaped.
+
+use crate::citations::CiteItem;
+use crate::html::escape;
+use crate::sources::Source;
+
+/// Authors if there are any, else the publisher.
+fn creator(s: &Source) -> Option<String> {
+    if !s.authors.is_empty() {
+        Some(join_names(&s.authors))
+    } else {
+        s.publisher.clone()
+    }
+}
+
+fn join_names(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [a, b] => format!("{a} and {b}"),
+        [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
+    }
+}
+
+fn title_html(s: &Source) -> String {
+    match &s.url {
+        Some(u) => format!(
+            "<cite class=\"source-title\"><a href=\"{}\">{}</a></cite>",
+            escape(u),
+            escape(&s.title)
+        ),
+        None => format!("<cite class=\"source-title\">{}</cite>", escape(&s.title)),
+    }
+}
+
+/// The content of one cited item inside a note: who, title, date, locator, the source's note,
+/// the archived copy and a link to the source's page on this site.
+pub fn note_item(s: &Source, item: &CiteItem, source_page: &str) -> String {
+    let mut out = String::from("<span class=\"note-item\">");
+    if !item.prefix.is_empty() {
+        out.push_str(&escape(&item.prefix));
+        out.push(' ');
+    }
+    if let Some(c) = creator(s) {
+        out.push_str(&format!(
+            "<span class=\"source-creator\">{}</span>, ",
+            escape(&c)
+        ));
+    }
+    out.push_str(&title_html(s));
+    if let Some(d) = &s.date {
+        out.push_str(&format!(
+            " (<time datetime=\"{d}\">{}</time>)",
+            escape(&d.display())
+        ));
+    }
+    if !item.locator.is_empty() {
+        out.push_str(&format!(
+            ", <span class=\"locator\">{}</span>",
+            escape(&item.locator)
+        ));
+    }
+    out.push('.');
+    if let Some(n) = &s.note {
+        out.push_str(&format!(
+            " <span class=\"source-note\">{}</span>",
+            escape(n)
+        ));
+    }
+    out.push_str(" <span class=\"source-links\">");
+    if let Some(a) = &s.archived_url {
+        out.push_str(&format!(
+            "<a class=\"source-archive\" href=\"{}\">Archived copy</a> · ",
+            escape(a)
+        ));
+    }
+    out.push_str(&format!(
+        "<a class=\"source-page\" href=\"{}\">About this source</a></span></span>",
+        escape(source_page)
+    ));
+    out
+}
+
+/// A full reference entry: `Creator. Title. Publisher, date. URL. Accessed date.`
+pub fn reference(s: &Source) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !s.authors.is_empty() {
+        parts.push(format!(
+            "<span class=\"source-creator\">{}</span>",
+            escape(&join_names(&s.authors))
+        ));
+    }
+    parts.push(title_html(s));
+    let mut published = Vec::new();
+    if let Some(p) = &s.publisher {
+        published.push(escape(p));
+    }
+    if let Some(d) = &s.date {
+        published.push(format!(
+            "<time datetime=\"{d}\">{}</time>",
+            escape(&d.display())
+        ));
+    }
+    if !published.is_empty() {
+        parts.push(published.join(", "));
+    }
+    if let Some(u) = &s.url {
+        parts.push(format!(
+            "<a class=\"source-url\" href=\"{0}\">{0}</a>",
+            escape(u)
+        ));
+    }
+    if let Some(a) = &s.accessed {
+        parts.push(format!(
+            "Accessed <time datetime=\"{a}\">{}</time>",
+            crate::lang::format_date(*a, "en")
+        ));
+    }
+    if let Some(a) = &s.archived_url {
+        parts.push(format!(
+            "<a class=\"source-archive\" href=\"{}\">Archived copy</a>",
+            escape(a)
+        ));
+    }
+    let mut out = parts.join(". ");
+    out.push('.');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::{PartialDate, SourceKind};
+
+    fn source() -> Source {
+        Source {
+            key: "bcg2020".into(),
+            title: "How <Restricting> Trade".into(),
+            publisher: Some("Boston Consulting Group".into()),
+            authors: vec![],
+            date: PartialDate::parse("2020-03"),
+            url: Some("https://www.bcg.com/x?a=1&b=2".into()),
+            archived_url: None,
+            accessed: None,
+            kind: SourceKind::Report,
+            note: Some("Scenario estimates.".into()),
+        }
+    }
+
+    #[test]
+    fn note_item_escapes_and_links() {
+        let item = CiteItem {
+            prefix: "see".into(),
+            key: "bcg2020".into(),
+            locator: "p. 4".into(),
+            at: 0,
+        };
+        let html = note_item(&source(), &item, "/sources/bcg2020/");
+        assert!(html.contains("How &lt;Restricting&gt; Trade"));
+        assert!(html.contains("href=\"https://www.bcg.com/x?a=1&amp;b=2\""));
+        assert!(html.contains("<span class=\"locator\">p. 4</span>"));
+        assert!(html.starts_with("<span class=\"note-item\">see "));
+        assert!(html.contains("href=\"/sources/bcg2020/\""));
+    }
+
+    #[test]
+    fn reference_entry() {
+        let html = reference(&source());
+        assert!(
+            html.contains("Boston Consulting Group, <time datetime=\"2020-03\">March 2020</time>")
+        );
+    }
+}

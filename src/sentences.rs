@@ -1,0 +1,129 @@
+//! Sentences in plain text: where the sentence around an offset starts and ends.
+//!
+//! Sentence ends are `.`, `!`, `?` (followed by a space or the end, and not closing an
+//! abbreviation such as `U.S.` or `p.`) and the CJK `。！？；`. Used to quote a citing sentence
+//! on a source's page and to decide which citation backs which figure.
+
+use std::ops::Range;
+
+const CJK_ENDS: &[char] = &['。', '！', '？', '；'];
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "st", "no", "nos", "vs", "etc", "inc", "corp", "co", "ltd",
+    "jr", "sr", "p", "pp", "para", "fig", "vol", "ch", "sec", "art", "approx", "est", "jan", "feb",
+    "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "e.g", "i.e", "cf",
+    "al",
+];
+
+/// Is the character at byte `i` of `text` the end of a sentence?
+fn is_end(text: &str, i: usize, c: char) -> bool {
+    if CJK_ENDS.contains(&c) {
+        return true;
+    }
+    if !matches!(c, '.' | '!' | '?') {
+        return false;
+    }
+    let after = &text[i + c.len_utf8()..];
+    // Closing quotes and brackets may follow the mark.
+    let after = after.trim_start_matches(['"', '\'', '\u{201d}', '\u{2019}', ')', ']']);
+    let next = after.chars().next();
+    if next.is_some_and(|n| !n.is_whitespace()) {
+        return false;
+    }
+    if c != '.' {
+        return true;
+    }
+    // `U.S.`, `p.`, `e.g.`: a short word or an abbreviation before the period.
+    let word: String = text[..i]
+        .chars()
+        .rev()
+        .take_while(|ch| ch.is_alphanumeric() || *ch == '.')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let lower = word.to_lowercase();
+    if ABBREVIATIONS.contains(&lower.as_str()) || (word.contains('.') && word.len() <= 5) {
+        return false;
+    }
+    if word.chars().count() == 1 && word.chars().all(|ch| ch.is_uppercase()) {
+        return false; // an initial: "A. Analyst"
+    }
+    // A lowercase continuation is not a new sentence.
+    let following = after.trim_start().chars().next();
+    !following.is_some_and(|f| f.is_lowercase())
+}
+
+/// The byte range of the sentence containing byte `offset` (trimmed of surrounding spaces).
+pub fn around(text: &str, offset: usize) -> Range<usize> {
+    let offset = offset.min(text.len());
+    let mut start = 0;
+    for (i, c) in text[..offset].char_indices() {
+        if is_end(text, i, c) {
+            start = i + c.len_utf8();
+        }
+    }
+    let mut end = text.len();
+    for (i, c) in text[offset..].char_indices() {
+        if is_end(text, offset + i, c) {
+            end = offset + i + c.len_utf8();
+            break;
+        }
+    }
+    let slice = &text[start..end];
+    let lead = slice.len() - slice.trim_start().len();
+    let trail = slice.len() - slice.trim_end().len();
+    start + lead..end - trail
+}
+
+/// Every sentence of `text`, as byte ranges.
+pub fn split(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < text.len() {
+        let r = around(text, pos);
+        if r.end <= pos || r.is_empty() {
+            break;
+        }
+        out.push(r.clone());
+        pos = r.end;
+        while pos < text.len() && !text.is_char_boundary(pos) {
+            pos += 1;
+        }
+        let rest = &text[pos..];
+        pos += rest.len() - rest.trim_start().len();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sentence(text: &str, needle: &str) -> String {
+        let off = text.find(needle).unwrap();
+        text[around(text, off)].to_string()
+    }
+
+    #[test]
+    fn english() {
+        let t = "First one. The U.S. share fell to 60% in 2023. Third, about 1.5 million tonnes!";
+        assert_eq!(sentence(t, "60%"), "The U.S. share fell to 60% in 2023.");
+        assert_eq!(sentence(t, "1.5"), "Third, about 1.5 million tonnes!");
+        assert_eq!(sentence(t, "First"), "First one.");
+        assert_eq!(sentence("See p. 4 of it. Next.", "4"), "See p. 4 of it.");
+    }
+
+    #[test]
+    fn chinese() {
+        let t = "美國對華出口管制擴大。中國的市占率達六成；其餘來自日本。";
+        assert_eq!(sentence(t, "六成"), "中國的市占率達六成；");
+        assert_eq!(sentence(t, "日本"), "其餘來自日本。");
+    }
+
+    #[test]
+    fn splits_all() {
+        let t = "One. Two! 三。";
+        let parts: Vec<&str> = split(t).into_iter().map(|r| &t[r]).collect();
+        assert_eq!(parts, ["One.", "Two!", "三。"]);
+    }
+}

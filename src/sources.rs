@@ -1,0 +1,784 @@
+//! Load stage for sources: the records a brief can cite, from each brief's `sources:` front
+//! matter, the site-wide `content/sources.yaml`, and CSL-JSON `content/sources.json` (as
+//! Zotero and other reference managers export it), gathered into one [`Bibliography`].
+//!
+//! In: YAML values (with their key positions) and file texts. Out: validated [`Source`]
+//! records, each with the place it is defined. Keys are global: one key defined in two places
+//! must describe the same source, or it is an error naming both places.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_yaml::Value;
+
+use crate::citations::is_valid_key;
+use crate::diagnostics::{Diagnostic, Location, SourceText, did_you_mean};
+use crate::yaml::KeyIndex;
+
+/// What kind of document a source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Report,
+    Dataset,
+    Article,
+    Law,
+    Statement,
+    Book,
+    Other,
+}
+
+const KINDS: &[(&str, SourceKind)] = &[
+    ("report", SourceKind::Report),
+    ("dataset", SourceKind::Dataset),
+    ("article", SourceKind::Article),
+    ("law", SourceKind::Law),
+    ("statement", SourceKind::Statement),
+    ("book", SourceKind::Book),
+    ("other", SourceKind::Other),
+];
+
+impl SourceKind {
+    pub fn name(self) -> &'static str {
+        KINDS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("other", |(n, _)| n)
+    }
+}
+
+/// A date as precise as the source gives it: a year, a year and month, or a full date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PartialDate {
+    pub year: i16,
+    pub month: Option<i8>,
+    pub day: Option<i8>,
+}
+
+impl PartialDate {
+    /// Parses `2020`, `2020-03` or `2020-03-14`, checking that the date exists.
+    pub fn parse(s: &str) -> Option<PartialDate> {
+        let s = s.trim();
+        let parts: Vec<&str> = s.split('-').collect();
+        let num = |p: &str, len: usize| {
+            (p.len() == len && p.chars().all(|c| c.is_ascii_digit()))
+                .then(|| p.parse::<i16>().ok())
+                .flatten()
+        };
+        match parts.as_slice() {
+            [y] => Some(PartialDate {
+                year: num(y, 4)?,
+                month: None,
+                day: None,
+            }),
+            [y, m] => {
+                let (year, month) = (num(y, 4)?, num(m, 2)?);
+                (1..=12).contains(&month).then_some(PartialDate {
+                    year,
+                    month: Some(month as i8),
+                    day: None,
+                })
+            }
+            [_, _, _] => {
+                let d: jiff::civil::Date = s.parse().ok()?;
+                Some(PartialDate {
+                    year: d.year(),
+                    month: Some(d.month()),
+                    day: Some(d.day()),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// As written in the reference list: `2020`, `March 2020`, `14 March 2020`.
+    pub fn display(&self) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        match (self.month, self.day) {
+            (Some(m), Some(d)) => format!(
+                "{d} {} {}",
+                MONTHS[(m as usize).clamp(1, 12) - 1],
+                self.year
+            ),
+            (Some(m), None) => format!("{} {}", MONTHS[(m as usize).clamp(1, 12) - 1], self.year),
+            _ => self.year.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for PartialDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}", self.year)?;
+        if let Some(m) = self.month {
+            write!(f, "-{m:02}")?;
+        }
+        if let Some(d) = self.day {
+            write!(f, "-{d:02}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A source as the reader sees it. Equality is what "the same source" means for duplicates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub key: String,
+    pub title: String,
+    pub publisher: Option<String>,
+    pub authors: Vec<String>,
+    pub date: Option<PartialDate>,
+    pub url: Option<String>,
+    pub archived_url: Option<String>,
+    pub accessed: Option<jiff::civil::Date>,
+    pub kind: SourceKind,
+    pub note: Option<String>,
+}
+
+/// Where a source is defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// `content/sources.yaml`, `.json` or `.bib`.
+    SiteWide,
+    /// A brief's front matter (its content-relative path).
+    Brief(String),
+}
+
+/// One definition of a source.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub source: Source,
+    pub at: Location,
+    pub origin: Origin,
+}
+
+/// Every source of the site by key (the first definition of each), plus every definition.
+#[derive(Debug, Default)]
+pub struct Bibliography {
+    pub sources: BTreeMap<String, Definition>,
+    pub definitions: Vec<Definition>,
+}
+
+impl Bibliography {
+    /// Gathers definitions; a key defined twice with different metadata is an error.
+    pub fn build(defs: Vec<Definition>) -> (Bibliography, Vec<Diagnostic>) {
+        let mut bib = Bibliography::default();
+        let mut diags = Vec::new();
+        let mut folded: BTreeMap<String, String> = BTreeMap::new();
+        for def in defs {
+            let key = def.source.key.clone();
+            if let Some(first) = bib.sources.get(&key) {
+                if first.source != def.source {
+                    let (line, col) = first.at.line_col();
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "source `{key}` is defined differently in {}:{line}:{col}",
+                            first.at.file.display_path.display()
+                        ))
+                        .at_location(def.at.clone())
+                        .label("second definition")
+                        .hint(format!(
+                            "source keys are site-wide: give one of them another key, or make both definitions identical ({})",
+                            differences(&first.source, &def.source).join(", ")
+                        )),
+                    );
+                }
+                bib.definitions.push(def);
+                continue;
+            }
+            let lower = key.to_lowercase();
+            if let Some(other) = folded.get(&lower) {
+                diags.push(
+                    Diagnostic::error(format!("source keys `{other}` and `{key}` differ only in case"))
+                        .at_location(def.at.clone())
+                        .hint("their pages would share one URL on case-insensitive file systems; rename one"),
+                );
+                continue;
+            }
+            folded.insert(lower, key.clone());
+            bib.sources.insert(key, def.clone());
+            bib.definitions.push(def);
+        }
+        (bib, diags)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Source> {
+        self.sources.get(key).map(|d| &d.source)
+    }
+}
+
+fn differences(a: &Source, b: &Source) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if a.title != b.title {
+        out.push("title");
+    }
+    if a.publisher != b.publisher {
+        out.push("publisher");
+    }
+    if a.authors != b.authors {
+        out.push("authors");
+    }
+    if a.date != b.date {
+        out.push("date");
+    }
+    if a.url != b.url {
+        out.push("url");
+    }
+    if a.archived_url != b.archived_url {
+        out.push("archived_url");
+    }
+    if a.accessed != b.accessed {
+        out.push("accessed");
+    }
+    if a.kind != b.kind {
+        out.push("kind");
+    }
+    if a.note != b.note {
+        out.push("note");
+    }
+    out
+}
+
+/// The keys a source record may have.
+pub const SOURCE_KEYS: &[&str] = &[
+    "title",
+    "publisher",
+    "author",
+    "authors",
+    "date",
+    "url",
+    "archived_url",
+    "accessed",
+    "kind",
+    "note",
+];
+
+/// Checks a URL for a source: http or https, with a host, no spaces or control characters.
+pub fn check_url(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim();
+    if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{trimmed}` contains spaces or control characters"));
+    }
+    let url = url::Url::parse(trimmed).map_err(|e| format!("`{trimmed}` is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{trimmed}` is not an http:// or https:// URL"));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Reads source records from a YAML mapping `key -> record`.
+///
+/// `prefix` is the key path of the mapping in `keys` (`sources.` in front matter, empty in
+/// `sources.yaml`); `anchor` is where to point when nothing better is known.
+pub fn from_yaml(
+    file: &Arc<SourceText>,
+    value: &Value,
+    keys: &KeyIndex,
+    prefix: &str,
+    anchor: std::ops::Range<usize>,
+    origin: &Origin,
+) -> (Vec<Definition>, Vec<Diagnostic>) {
+    let mut defs = Vec::new();
+    let mut diags = Vec::new();
+    let span = |path: &str| keys.get(path).unwrap_or(anchor.clone());
+    let value_span = |path: &str| keys.value_span(&file.text, path).unwrap_or(anchor.clone());
+    let map = match value {
+        Value::Mapping(m) => m,
+        Value::Null => return (defs, diags),
+        _ => {
+            let at = if prefix.is_empty() {
+                anchor.clone()
+            } else {
+                value_span(prefix.trim_end_matches('.'))
+            };
+            diags.push(
+                Diagnostic::error("sources must be a mapping of `key:` to a source record")
+                    .at(file, at)
+                    .hint("write each source as `key:` followed by indented `title:`, `url:` ... lines"),
+            );
+            return (defs, diags);
+        }
+    };
+    for (k, record) in map {
+        let key = scalar(k).unwrap_or_default();
+        let path = format!("{prefix}{key}");
+        if !is_valid_key(&key) {
+            diags.push(
+                Diagnostic::error(format!("`{key}` is not a valid source key"))
+                    .at(file, span(&path))
+                    .hint("use letters, digits, `_`, `-`, `.` and `:` (e.g. `bcg2020`), starting with a letter or digit"),
+            );
+            continue;
+        }
+        let Value::Mapping(fields) = record else {
+            diags.push(
+                Diagnostic::error(format!("source `{key}` must be a mapping of fields"))
+                    .at(file, span(&path))
+                    .hint("give it indented lines such as `title: ...` and `url: ...`"),
+            );
+            continue;
+        };
+        let mut errors = Vec::new();
+        for f in fields.keys() {
+            let name = scalar(f).unwrap_or_default();
+            if !SOURCE_KEYS.contains(&name.as_str()) {
+                let mut d = Diagnostic::error(format!("unknown key `{name}` in source `{key}`"))
+                    .at(file, span(&format!("{path}.{name}")))
+                    .label("unknown key");
+                d = match did_you_mean(&name, SOURCE_KEYS.iter().copied()) {
+                    Some(s) => d.hint(format!("did you mean `{s}`?")),
+                    None => d.hint(format!("valid keys are: {}", SOURCE_KEYS.join(", "))),
+                };
+                errors.push(d);
+            }
+        }
+        let mut get = |name: &str| -> Option<String> {
+            let v = fields.get(name)?;
+            match scalar(v) {
+                Some(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+                Some(_) => None,
+                None => {
+                    errors.push(
+                        Diagnostic::error(format!("`{name}` of source `{key}` must be text"))
+                            .at(file, value_span(&format!("{path}.{name}")))
+                            .hint("write a single value on the line, quoted if it contains `: `"),
+                    );
+                    None
+                }
+            }
+        };
+        let title = get("title");
+        let publisher = get("publisher");
+        let author = get("author");
+        let date = get("date");
+        let url = get("url");
+        let archived = get("archived_url");
+        let accessed = get("accessed");
+        let kind = get("kind");
+        let note = get("note");
+        let mut authors: Vec<String> = author.into_iter().collect();
+        match fields.get("authors") {
+            None | Some(Value::Null) => {}
+            Some(Value::Sequence(seq)) => authors.extend(
+                seq.iter()
+                    .filter_map(scalar)
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+            ),
+            Some(v) => match scalar(v) {
+                Some(s) => authors.push(s.trim().to_string()),
+                None => errors.push(
+                    Diagnostic::error(format!(
+                        "`authors` of source `{key}` must be a list of names"
+                    ))
+                    .at(file, value_span(&format!("{path}.authors")))
+                    .hint("write `authors: [\"A. Author\", \"B. Author\"]`"),
+                ),
+            },
+        }
+        let record = SourceFields {
+            title,
+            publisher,
+            authors,
+            date,
+            url,
+            archived,
+            accessed,
+            kind,
+            note,
+        };
+        match validate(
+            &key,
+            record,
+            &mut |field: &str| value_span(&format!("{path}.{field}")),
+            file,
+            span(&path),
+        ) {
+            Ok(source) if errors.is_empty() => defs.push(Definition {
+                source,
+                at: Location::new(file, span(&path)),
+                origin: origin.clone(),
+            }),
+            Ok(_) => diags.append(&mut errors),
+            Err(mut es) => {
+                diags.append(&mut errors);
+                diags.append(&mut es);
+            }
+        }
+    }
+    (defs, diags)
+}
+
+/// A record's raw fields, from YAML or CSL-JSON.
+struct SourceFields {
+    title: Option<String>,
+    publisher: Option<String>,
+    authors: Vec<String>,
+    date: Option<String>,
+    url: Option<String>,
+    archived: Option<String>,
+    accessed: Option<String>,
+    kind: Option<String>,
+    note: Option<String>,
+}
+
+fn validate(
+    key: &str,
+    f: SourceFields,
+    at: &mut dyn FnMut(&str) -> std::ops::Range<usize>,
+    file: &Arc<SourceText>,
+    record_span: std::ops::Range<usize>,
+) -> Result<Source, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    if f.title.is_none() {
+        diags.push(
+            Diagnostic::error(format!("source `{key}` has no `title`"))
+                .at(file, record_span)
+                .hint("add `title: ...` with the document's own title"),
+        );
+    }
+    let date = f.date.as_deref().and_then(|d| {
+        let parsed = PartialDate::parse(d);
+        if parsed.is_none() {
+            diags.push(
+                Diagnostic::error(format!("`date: {d}` of source `{key}` is not a date"))
+                    .at(file, at("date"))
+                    .hint("write `2020`, `2020-03` or `2020-03-14`"),
+            );
+        }
+        parsed
+    });
+    let accessed =
+        f.accessed
+            .as_deref()
+            .and_then(|d| match d.trim().parse::<jiff::civil::Date>() {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "`accessed: {d}` of source `{key}` is not a date"
+                        ))
+                        .at(file, at("accessed"))
+                        .hint("write the full date you read it, e.g. `2024-11-01`"),
+                    );
+                    None
+                }
+            });
+    let mut check = |name: &str, v: Option<String>, diags: &mut Vec<Diagnostic>| {
+        v.and_then(|u| match check_url(&u) {
+            Ok(u) => Some(u),
+            Err(msg) => {
+                diags.push(
+                    Diagnostic::error(format!("`{name}` of source `{key}`: {msg}"))
+                        .at(file, at(name))
+                        .hint("only http:// and https:// links are allowed"),
+                );
+                None
+            }
+        })
+    };
+    let url = check("url", f.url, &mut diags);
+    let archived_url = check("archived_url", f.archived, &mut diags);
+    let kind = match f.kind.as_deref() {
+        None => SourceKind::Other,
+        Some(k) => match KINDS.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)) {
+            Some((_, kind)) => *kind,
+            None => {
+                let names: Vec<&str> = KINDS.iter().map(|(n, _)| *n).collect();
+                let mut d =
+                    Diagnostic::error(format!("`kind: {k}` of source `{key}` is not a kind"))
+                        .at(file, at("kind"));
+                d = match did_you_mean(&k.to_lowercase(), names.iter().copied()) {
+                    Some(s) => d.hint(format!("did you mean `{s}`? Kinds: {}", names.join(", "))),
+                    None => d.hint(format!("kinds: {}", names.join(", "))),
+                };
+                diags.push(d);
+                SourceKind::Other
+            }
+        },
+    };
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(Source {
+        key: key.to_string(),
+        title: f.title.unwrap_or_default(),
+        publisher: f.publisher,
+        authors: f.authors,
+        date,
+        url,
+        archived_url,
+        accessed,
+        kind,
+        note: f.note,
+    })
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Reads `content/sources.yaml`.
+pub fn load_yaml_file(file: &Arc<SourceText>) -> (Vec<Definition>, Vec<Diagnostic>) {
+    let doc = crate::yaml::YamlDoc {
+        file,
+        range: 0..file.text.len(),
+        anchor: 0..0,
+        what: "the bibliography",
+        keys: &[],
+    };
+    let (parsed, mut diags) = crate::yaml::parse::<Value>(&doc);
+    let Some((value, keys)) = parsed else {
+        return (Vec::new(), diags);
+    };
+    let (defs, more) = from_yaml(file, &value, &keys, "", 0..0, &Origin::SiteWide);
+    diags.extend(more);
+    (defs, diags)
+}
+
+/// Reads CSL-JSON (`content/sources.json`): an array of items as reference managers export.
+pub fn load_csl_json(file: &Arc<SourceText>) -> (Vec<Definition>, Vec<Diagnostic>) {
+    let mut defs = Vec::new();
+    let mut diags = Vec::new();
+    let items: Vec<serde_json::Value> = match serde_json::from_str(&file.text) {
+        Ok(serde_json::Value::Array(items)) => items,
+        Ok(_) => {
+            diags.push(
+                Diagnostic::error("CSL-JSON must be an array of items")
+                    .at(file, 0..0)
+                    .hint("export the library as CSL JSON: a list `[ {\"id\": ..., \"title\": ...}, ... ]`"),
+            );
+            return (defs, diags);
+        }
+        Err(e) => {
+            let offset = crate::diagnostics::offset_of_line(&file.text, e.line())
+                + e.column().saturating_sub(1);
+            diags.push(
+                Diagnostic::error(format!("invalid JSON: {e}"))
+                    .at(file, offset..offset + 1)
+                    .hint("re-export the file from the reference manager"),
+            );
+            return (defs, diags);
+        }
+    };
+    let mut search_from = 0;
+    for item in items {
+        let id = match item.get("id") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        };
+        // Point at the item's `"id"` in the file.
+        let needle = format!("\"{id}\"");
+        let pos = file.text[search_from..]
+            .find(&needle)
+            .map(|i| search_from + i);
+        let span = pos.map_or(0..0, |p| p..p + needle.len());
+        if let Some(p) = pos {
+            search_from = p + needle.len();
+        }
+        if !is_valid_key(&id) {
+            diags.push(
+                Diagnostic::error(format!("CSL-JSON item id `{id}` is not a valid source key"))
+                    .at(file, span)
+                    .hint("set the item's citation key to letters, digits, `_`, `-`, `.` or `:`"),
+            );
+            continue;
+        }
+        let text = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_str())
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let authors: Vec<String> = item
+            .get("author")
+            .and_then(|a| a.as_array())
+            .map(|list| {
+                list.iter()
+                    .filter_map(|a| {
+                        if let Some(l) = a.get("literal").and_then(|l| l.as_str()) {
+                            return Some(l.to_string());
+                        }
+                        let family = a.get("family").and_then(|f| f.as_str()).unwrap_or("");
+                        let given = a.get("given").and_then(|g| g.as_str()).unwrap_or("");
+                        let name = format!("{given} {family}").trim().to_string();
+                        (!name.is_empty()).then_some(name)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let kind = item.get("type").and_then(|t| t.as_str()).map(|t| {
+            match t {
+                "report" => "report",
+                "dataset" => "dataset",
+                "article" | "article-journal" | "article-newspaper" | "article-magazine"
+                | "webpage" | "post-weblog" | "post" => "article",
+                "legislation" | "bill" | "legal_case" | "regulation" | "treaty" => "law",
+                "speech" | "interview" | "personal_communication" => "statement",
+                "book" | "chapter" => "book",
+                _ => "other",
+            }
+            .to_string()
+        });
+        let fields = SourceFields {
+            title: text("title"),
+            publisher: text("publisher").or_else(|| text("container-title")),
+            authors,
+            date: item.get("issued").and_then(csl_date),
+            url: text("URL"),
+            archived: text("archive_url"),
+            accessed: item.get("accessed").and_then(csl_date),
+            kind,
+            note: text("note"),
+        };
+        match validate(&id, fields, &mut |_| span.clone(), file, span.clone()) {
+            Ok(source) => defs.push(Definition {
+                source,
+                at: Location::new(file, span.clone()),
+                origin: Origin::SiteWide,
+            }),
+            Err(es) => diags.extend(es),
+        }
+    }
+    (defs, diags)
+}
+
+/// A CSL date (`{"date-parts": [[2020, 3]]}` or `{"raw": "2020-03"}`) as `YYYY[-MM[-DD]]`.
+fn csl_date(v: &serde_json::Value) -> Option<String> {
+    if let Some(parts) = v
+        .get("date-parts")
+        .and_then(|p| p.get(0))
+        .and_then(|p| p.as_array())
+    {
+        let nums: Vec<i64> = parts
+            .iter()
+            .filter_map(|n| {
+                n.as_i64()
+                    .or_else(|| n.as_str().and_then(|s| s.parse().ok()))
+            })
+            .collect();
+        return match nums.as_slice() {
+            [y] => Some(format!("{y:04}")),
+            [y, m] => Some(format!("{y:04}-{m:02}")),
+            [y, m, d, ..] => Some(format!("{y:04}-{m:02}-{d:02}")),
+            _ => None,
+        };
+    }
+    v.get("raw").and_then(|r| r.as_str()).map(str::to_string)
+}
+
+/// Reads whichever site-wide bibliography files exist under `content/`.
+pub fn load_site_wide(
+    root: &Path,
+    files: &[crate::discover::Entry],
+) -> (Vec<Definition>, Vec<Diagnostic>) {
+    let mut defs = Vec::new();
+    let mut diags = Vec::new();
+    for entry in files {
+        let file = match crate::discover::read_text(root, &entry.abs) {
+            Ok(f) => f,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let name = entry.rel.to_string_lossy();
+        let (d, e) = if name.ends_with(".json") {
+            load_csl_json(&file)
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            load_yaml_file(&file)
+        } else {
+            (Vec::new(), vec![Diagnostic::warning(format!("{name} is not read: BibTeX bibliographies are not supported yet"))
+                .in_file(&file.display_path)
+                .hint("export the library as CSL JSON (content/sources.json) or write content/sources.yaml")])
+        };
+        defs.extend(d);
+        diags.extend(e);
+    }
+    (defs, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_dates() {
+        assert_eq!(PartialDate::parse("2020").unwrap().to_string(), "2020");
+        assert_eq!(
+            PartialDate::parse("2020-03").unwrap().display(),
+            "March 2020"
+        );
+        assert_eq!(
+            PartialDate::parse("2024-11-02").unwrap().display(),
+            "2 November 2024"
+        );
+        assert!(PartialDate::parse("2020-13").is_none());
+        assert!(PartialDate::parse("2024-02-30").is_none());
+        assert!(PartialDate::parse("soon").is_none());
+    }
+
+    #[test]
+    fn urls() {
+        assert!(check_url("https://www.bcg.com/x").is_ok());
+        assert!(check_url("javascript:alert(1)").is_err());
+        assert!(check_url("data:text/html,x").is_err());
+        assert!(check_url("java\tscript:alert(1)").is_err());
+        assert!(check_url("https://").is_err());
+    }
+
+    fn file(text: &str) -> Arc<SourceText> {
+        Arc::new(SourceText {
+            display_path: "content/sources.json".into(),
+            text: text.to_string(),
+        })
+    }
+
+    #[test]
+    fn csl_json_maps_onto_sources() {
+        let f = file(
+            r#"[{"id": "bcg2020", "type": "report", "title": "T", "author": [{"family": "Varas", "given": "Antonio"}, {"literal": "BCG"}], "issued": {"date-parts": [[2020, 3]]}, "URL": "https://www.bcg.com/x", "accessed": {"date-parts": [[2024, 11, 1]]}, "note": "n"}]"#,
+        );
+        let (defs, diags) = load_csl_json(&f);
+        assert!(diags.is_empty(), "{diags:?}");
+        let s = &defs[0].source;
+        assert_eq!(s.key, "bcg2020");
+        assert_eq!(s.authors, ["Antonio Varas", "BCG"]);
+        assert_eq!(s.date.unwrap().to_string(), "2020-03");
+        assert_eq!(s.kind, SourceKind::Report);
+        assert_eq!(s.accessed.unwrap().to_string(), "2024-11-01");
+    }
+
+    #[test]
+    fn csl_json_errors_have_positions() {
+        let f = file(
+            "[{\"id\": \"a\"},\n {\"id\": \"b\", \"title\": \"T\", \"URL\": \"javascript:x\"}]",
+        );
+        let (_, diags) = load_csl_json(&f);
+        let pos: Vec<String> = diags.iter().map(|d| d.position().unwrap()).collect();
+        assert_eq!(
+            pos,
+            ["content/sources.json:1:9", "content/sources.json:2:9"]
+        );
+    }
+}
