@@ -123,9 +123,14 @@ fn parse_item(part: &str) -> Option<Result<Item, String>> {
         key = &key[..key.len() - 1];
     }
     if key.is_empty() {
-        return Some(Err(
-            "empty citation: `@` is not followed by a source key".to_string()
-        ));
+        // `[@]` or `[@a; @]` is a broken citation; `[write to me @ home]` is just text.
+        return if prefix.is_empty() {
+            Some(Err(
+                "empty citation: `@` is not followed by a source key".to_string()
+            ))
+        } else {
+            None
+        };
     }
     if !is_valid_key(key) {
         return Some(Err(format!("`@{key}` is not a valid source key")));
@@ -173,7 +178,12 @@ mod tests {
 
     #[test]
     fn not_citations() {
-        for inner in ["email me at x@y.org", "just text", "a@b"] {
+        for inner in [
+            "email me at x@y.org",
+            "just text",
+            "a@b",
+            "write to me @ home",
+        ] {
             assert_eq!(parse_bracket(inner), Bracket::NotCitation, "{inner}");
         }
     }

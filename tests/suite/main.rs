@@ -5,6 +5,7 @@
 mod support;
 
 mod build;
+mod citations;
 mod errors;
 mod i18n;
 mod init;
