@@ -24,6 +24,17 @@ pub enum Command {
     Check(CheckArgs),
     /// Create a new site with one sample brief in DIR (which must be empty or absent).
     Init(InitArgs),
+    /// Quantitative claims: detect them in text, or list the site's.
+    #[command(subcommand)]
+    Claims(ClaimsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClaimsCommand {
+    /// Read JSON lines `{"id", "lang", "text"}` on stdin; write one line per input with the
+    /// quantity spans found (`{"id", "spans": [{"start", "end", "text", "kind", "value", "unit"}]}`,
+    /// code-point offsets, end exclusive).
+    Detect,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@
 
 pub mod bibliography;
 pub mod citations;
+pub mod claims;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use sourced::cli::{Cli, Command, SiteArgs};
+use sourced::cli::{ClaimsCommand, Cli, Command, SiteArgs};
 use sourced::pipeline::{self, Mode, Options};
 use sourced::{init, report};
 
@@ -91,6 +91,18 @@ fn main() -> ExitCode {
             run_pipeline(&opts)
         }
         Command::Check(args) => run_pipeline(&options(args.site, Mode::Check)),
+        Command::Claims(ClaimsCommand::Detect) => {
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            match sourced::claims::detect_jsonl(stdin, stdout) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: claims detect: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Init(args) => match init::init(&args.dir, &args.title, &args.base_url) {
             Ok(()) => {
                 eprintln!(
