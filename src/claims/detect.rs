@@ -931,7 +931,6 @@ const EN_MONEY_SUFFIXES: &[(&str, &str)] = &[
 
 /// English units of measure, longest first; (text, normalised unit).
 const EN_MEASURES: &[(&str, &str)] = &[
-    ("cubic feet per day", "cf/d"),
     ("cubic feet", "cf"),
     ("cubic meters", "m3"),
     ("cubic metres", "m3"),
@@ -1830,6 +1829,14 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
     {
         return None;
     }
+    // Centuries: 21世纪, 二十世紀.
+    if t.starts(t.skip_spaces(end, 1), "世紀") || t.starts(t.skip_spaces(end, 1), "世纪") {
+        return None;
+    }
+    // "the first half of this year" is a label.
+    if unit.is_some_and(|u| u.kind == Kind::Fraction) && n.script == Script::Words && matches!(wb.as_str(), "first" | "second" | "latter") {
+        return None;
+    }
     // Vague amounts: 數十億, 幾百, 多年.
     if matches!(before, Some('數') | Some('数') | Some('幾') | Some('几')) {
         return None;
@@ -1891,6 +1898,10 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
     if n.script == Script::Chinese {
         let word2 = t.slice(start, end + 1);
         let word3 = t.slice(start, end + 2);
+        let word4 = t.slice(start, end + 3);
+        if ["十大建設", "十大建设"].contains(&word4.as_str()) {
+            return None;
+        }
         const FIXED: &[&str] = &[
             "兩岸",
             "两岸",
