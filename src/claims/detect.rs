@@ -770,8 +770,16 @@ fn find_numerals(t: &Text) -> Vec<Numeral> {
             continue;
         }
         if is_cn_numeral(c) {
-            if let Some((e, v)) = parse_chinese(t, i) {
+            if let Some((mut e, v)) = parse_chinese(t, i) {
                 let one = e == i + 1 && c == '一';
+                // Approximators inside the number phrase: 三百多, 十多年, 600餘.
+                if matches!(t.at(e), Some('多') | Some('餘') | Some('余'))
+                    && c != '一'
+                    && t.at(e + 1).is_some_and(is_cjk)
+                    && !t.starts(e + 1, "次")
+                {
+                    e += 1;
+                }
                 out.push(Numeral {
                     start: i,
                     end: e,
@@ -1259,6 +1267,23 @@ fn attach_unit(t: &Text, n: &Numeral) -> Option<Unit> {
     if t.starts(s, "分之") {
         let x = s + 2;
         if let Some(m) = find_numeral_at(t, x) {
+            if t.slice(start, end) == "百" {
+                // 百分之六十, and 百分之三到四 (the second number shares the unit).
+                let mut x = m.0;
+                if matches!(t.at(x), Some('到') | Some('至'))
+                    && !t.starts(x + 1, "百分之")
+                    && let Some((e2, _)) = find_numeral_at(t, x + 1)
+                {
+                    x = e2;
+                }
+                return Some(Unit {
+                    start,
+                    end: x,
+                    kind: Kind::Percent,
+                    value: m.1 / 100.0,
+                    unit: "%".into(),
+                });
+            }
             return Some(Unit {
                 start,
                 end: m.0,
@@ -1370,6 +1395,32 @@ fn attach_unit(t: &Text, n: &Numeral) -> Option<Unit> {
     if let Some(u) = time_unit(t, n, end, s, value) {
         return Some(u);
     }
+    let measure = measure_unit(t, n, start, cur_start, end, s, value);
+    if measure.is_some() {
+        return measure;
+    }
+    // A scale word alone: "1.2 million" people is a count.
+    if end > e {
+        return Some(Unit {
+            start,
+            end,
+            kind: Kind::Count,
+            value,
+            unit: String::new(),
+        });
+    }
+    None
+}
+
+fn measure_unit(
+    t: &Text,
+    n: &Numeral,
+    start: usize,
+    cur_start: usize,
+    end: usize,
+    s: usize,
+    value: f64,
+) -> Option<Unit> {
     // Measures.
     for (w, unit) in CN_MEASURES {
         if t.starts(s, w) {
@@ -1567,16 +1618,13 @@ fn time_unit(t: &Text, n: &Numeral, end: usize, s: usize, value: f64) -> Option<
         ("世代", "generation"),
     ] {
         if unit_at(w) {
-            if w == "季" && !t.starts(cjk_s + 1, "度") {
+            if w == "季" {
                 let cue = DURATION_CUES_CN.iter().any(|c| {
                     start >= c.chars().count() && t.slice(start - c.chars().count(), start) == *c
                 });
-                if !cue {
+                if !cue || t.starts(cjk_s + 1, "度") {
                     return None;
                 }
-            }
-            if w == "季" {
-                return None;
             }
             if (w == "週" || w == "周") && t.starts(cjk_s + 1, "年") {
                 return None;
@@ -1662,6 +1710,12 @@ fn special_words(t: &Text, out: &mut Vec<(Numeral, Option<Unit>)>) {
                 && let Some(e) = t.word_ci(i, "half")
             {
                 found = Some((e, Kind::Fraction, 0.5, "ratio"));
+            }
+            if let Some((e, _, _, _)) = found
+                && t.at(e) == Some('-')
+            {
+                i = e + 1;
+                continue;
             }
             if let Some((e, kind, v, unit)) = found {
                 out.push((
@@ -1762,11 +1816,73 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
     if after.is_some_and(|c| c.is_ascii_alphabetic()) && unit.is_none_or(|u| u.end == end) {
         return None;
     }
-    if before == Some('-')
-        && prev_char(t, start - 1).is_some_and(|c| c.is_ascii_alphanumeric())
+    if matches!(before, Some('-') | Some('–') | Some('+') | Some(':'))
+        && prev_char(t, start - 1).is_some_and(|c| c.is_ascii_alphabetic())
         && n.script == Script::Digits
     {
+        return None; // COVID-19, N+2, D:1
+    }
+    if matches!(before, Some('-') | Some('–'))
+        && n.script == Script::Digits
+        && start >= 2
+        && prev_char(t, start - 1).is_some_and(is_digit)
+    {
+        // The second half of `117–167` after a label, or of `GAO-24-106393`.
+        let mut k = start - 1;
+        while k > 0 && (is_digit(t.c[k - 1]) || t.c[k - 1] == '-' || t.c[k - 1] == '–') {
+            k -= 1;
+        }
+        let (w, _) = t.word_before(k);
+        let year_first = start - 1 - k == 4 && unit.is_none();
+        if year_first
+            || LABEL_CUES.contains(&w.as_str())
+            || (k > 0 && t.c[k - 1].is_ascii_alphabetic())
+        {
+            return None;
+        }
+    }
+    // Times of day: 9:30.
+    if n.script == Script::Digits
+        && (after == Some(':') && t.at(end + 1).is_some_and(is_digit)
+            || before == Some(':') && prev_char(t, start - 1).is_some_and(is_digit))
+    {
         return None;
+    }
+    // Title numbers of codes: 50 U.S.C., 89 FR 90398, 15 CFR.
+    {
+        let a = t.skip_spaces(end, 1);
+        if ["U.S.C", "USC", "CFR", "C.F.R", "FR ", "Stat."]
+            .iter()
+            .any(|w| t.starts(a, w))
+            && a > end
+        {
+            return None;
+        }
+    }
+    // Stock codes: 2454-TW, 0700-HK.
+    if after == Some('-') {
+        let code: String = t.c[end + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_uppercase())
+            .collect();
+        if matches!(
+            code.as_str(),
+            "TW" | "HK" | "US" | "KS" | "SZ" | "SH" | "JP" | "T" | "TWO"
+        ) && !t
+            .at(end + 1 + code.len())
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            return None;
+        }
+    }
+    // Chinese brand names before a model number: 麒麟9010, 驍龍8.
+    for brand in [
+        "麒麟", "驍龍", "骁龙", "天璣", "天玑", "鴻蒙", "鸿蒙", "昇騰", "昇腾", "鯤鵬", "鲲鹏",
+    ] {
+        let l = brand.chars().count();
+        if start >= l && t.slice(start - l, start) == brand {
+            return None;
+        }
     }
     if after == Some('-')
         && t.at(end + 1).is_some_and(|c| c.is_ascii_uppercase())
@@ -1834,7 +1950,10 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
         return None;
     }
     // "the first half of this year" is a label.
-    if unit.is_some_and(|u| u.kind == Kind::Fraction) && n.script == Script::Words && matches!(wb.as_str(), "first" | "second" | "latter") {
+    if unit.is_some_and(|u| u.kind == Kind::Fraction)
+        && n.script == Script::Words
+        && matches!(wb.as_str(), "first" | "second" | "latter")
+    {
         return None;
     }
     // Vague amounts: 數十億, 幾百, 多年.
@@ -2130,9 +2249,17 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
             }
             if n.script == Script::Chinese {
                 // Chinese numerals count only before a classifier or noun-like character.
-                let next = t.at(end);
+                let next_at = t.skip_spaces(end, 1);
+                let next = t.at(next_at);
+                if ["位數", "位数", "量級", "量级"]
+                    .iter()
+                    .any(|w| t.starts(next_at, w))
+                {
+                    return None;
+                }
                 let classifier = next.is_some_and(|c| CN_CLASSIFIERS.contains(c));
-                if !classifier {
+                let big = t.c[start..end].iter().any(|c| cn_big_unit(*c).is_some());
+                if !classifier && !big {
                     return None;
                 }
                 if n.value == 1.0 {
@@ -2315,9 +2442,7 @@ fn join_fractions(t: &Text, qs: Vec<Quantity>) -> Vec<Quantity> {
         if q.kind == Kind::Count {
             let before = t.slice(q.start.saturating_sub(7), q.start).to_lowercase();
             if before.ends_with("one in ")
-                && !t
-                    .at(q.start.saturating_sub(8))
-                    .is_some_and(|c| c.is_ascii_alphabetic())
+                && (q.start == 7 || !t.at(q.start - 8).is_some_and(|c| c.is_ascii_alphabetic()))
             {
                 extra.push((q.start - 7, q.start));
             }
@@ -2353,4 +2478,252 @@ pub fn byte_range(text: &str, start: usize, end: usize) -> std::ops::Range<usize
         }
     }
     bstart..bend.max(bstart)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses a line with «gold» spans into its text and code-point spans.
+    fn gold(line: &str) -> (String, Vec<(usize, usize)>) {
+        let mut text = String::new();
+        let mut spans = Vec::new();
+        let mut n = 0;
+        let mut open = None;
+        for c in line.chars() {
+            match c {
+                '«' => open = Some(n),
+                '»' => spans.push((open.take().unwrap(), n)),
+                c => {
+                    text.push(c);
+                    n += 1;
+                }
+            }
+        }
+        (text, spans)
+    }
+
+    fn check_file(data: &str) {
+        let mut failures = Vec::new();
+        for line in data.lines().filter(|l| !l.trim().is_empty()) {
+            let (text, want) = gold(line);
+            let got: Vec<(usize, usize)> = detect(&text).iter().map(|q| (q.start, q.end)).collect();
+            if got != want {
+                let show = |v: &[(usize, usize)]| {
+                    v.iter()
+                        .map(|&(a, b)| text.chars().skip(a).take(b - a).collect::<String>())
+                        .collect::<Vec<_>>()
+                };
+                failures.push(format!(
+                    "{text}\n   want {:?}\n   got  {:?}",
+                    show(&want),
+                    show(&got)
+                ));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} lines differ:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    /// The guideline's examples, English: every span and every non-quantity.
+    #[test]
+    fn guideline_examples_english() {
+        check_file(include_str!("../../tests/data/claims-en.txt"));
+    }
+
+    /// The guideline's examples, Chinese (Traditional and Simplified).
+    #[test]
+    fn guideline_examples_chinese() {
+        check_file(include_str!("../../tests/data/claims-zh.txt"));
+    }
+
+    #[test]
+    fn values_are_normalised() {
+        let one = |s: &str| {
+            let q = detect(s);
+            assert_eq!(q.len(), 1, "{s}: {q:?}");
+            (q[0].kind, q[0].value, q[0].unit.clone())
+        };
+        assert_eq!(
+            one("830億美元"),
+            (Kind::Money, Value::One(8.3e10), "USD".into())
+        );
+        assert_eq!(one("六成"), (Kind::Percent, Value::One(0.6), "%".into()));
+        assert_eq!(
+            one("It was $83 billion."),
+            (Kind::Money, Value::One(8.3e10), "USD".into())
+        );
+        assert_eq!(one("up 60%"), (Kind::Percent, Value::One(0.6), "%".into()));
+        assert_eq!(
+            one("30-40%"),
+            (Kind::Percent, Value::Range(0.3, 0.4), "%".into())
+        );
+        assert_eq!(
+            one("124,000 jobs"),
+            (Kind::Count, Value::One(124000.0), "".into())
+        );
+        assert_eq!(
+            one("24 times"),
+            (Kind::Multiple, Value::One(24.0), "x".into())
+        );
+        assert_eq!(
+            one("五年"),
+            (Kind::Duration, Value::One(5.0), "year".into())
+        );
+        assert_eq!(
+            one("新台幣2.1兆元"),
+            (Kind::Money, Value::One(2.1e12), "TWD".into())
+        );
+        assert_eq!(one("兩千家"), (Kind::Count, Value::One(2000.0), "".into()));
+        assert_eq!(
+            one("12.4萬人"),
+            (Kind::Count, Value::One(124000.0), "".into())
+        );
+        assert_eq!(
+            one("three-fifths"),
+            (
+                Kind::Fraction,
+                Value::One(0.6000000000000001),
+                "ratio".into()
+            )
+        );
+        assert_eq!(one("九成八"), (Kind::Percent, Value::One(0.98), "%".into()));
+    }
+
+    #[test]
+    fn offsets_are_code_points() {
+        let text = "晶片出口達830億美元，增加六成。";
+        let q = detect(text);
+        let chars: Vec<char> = text.chars().collect();
+        let spans: Vec<String> = q
+            .iter()
+            .map(|q| chars[q.start..q.end].iter().collect())
+            .collect();
+        assert_eq!(spans, ["830億美元", "六成"]);
+        let r = byte_range(text, q[0].start, q[0].end);
+        assert_eq!(&text[r], "830億美元");
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn tricky() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "0",
+            "1",
+            "2",
+            "9",
+            ".",
+            ",",
+            "-",
+            "–",
+            "~",
+            "%",
+            "％",
+            "‰",
+            "$",
+            "US$",
+            "€",
+            " ",
+            "\n",
+            "(",
+            ")",
+            "[",
+            "]",
+            "一",
+            "二",
+            "兩",
+            "十",
+            "百",
+            "千",
+            "萬",
+            "万",
+            "億",
+            "亿",
+            "兆",
+            "點",
+            "廿",
+            "〇",
+            "成",
+            "倍",
+            "分之",
+            "年",
+            "月",
+            "日",
+            "個月",
+            "元",
+            "美元",
+            "新台幣",
+            "百分之",
+            "至",
+            "到",
+            "多",
+            "餘",
+            "家",
+            "第",
+            "million",
+            "billion",
+            "percent",
+            "times",
+            "years",
+            "one",
+            "in",
+            "of",
+            "the",
+            "a",
+            "third",
+            "half",
+            "twice",
+            "fold",
+            "GW",
+            "Bcf/d",
+            "nm",
+            "Section",
+            "2024",
+            "FY",
+            "H",
+            "G",
+            "x",
+            "m",
+            "bn",
+            "🙂",
+            "é",
+            "\u{301}",
+            "／",
+            "/",
+            ":",
+        ]);
+        prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Any text: no panic; spans are non-empty, in bounds, sorted and disjoint.
+        #[test]
+        fn spans_are_well_formed(text in tricky()) {
+            let n = text.chars().count();
+            let qs = detect(&text);
+            let mut last_end = 0;
+            for q in &qs {
+                prop_assert!(q.start < q.end && q.end <= n, "{q:?} in {text:?}");
+                prop_assert!(q.start >= last_end, "overlap at {q:?} in {text:?}");
+                last_end = q.end;
+                let r = byte_range(&text, q.start, q.end);
+                prop_assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+            }
+        }
+
+        #[test]
+        fn arbitrary_unicode_never_panics(text in "\\PC{0,200}") {
+            let _ = detect(&text);
+        }
+    }
 }
