@@ -459,6 +459,25 @@ struct Numeral {
     plain_int: bool,
 }
 
+/// The ASCII word at `i`, lowercased (empty when longer than any number word), and its end.
+fn ascii_word(t: &Text, i: usize) -> (String, usize) {
+    let mut e = i;
+    while e < t.len() && t.c[e].is_ascii_alphabetic() {
+        e += 1;
+    }
+    if e - i > 12 {
+        return (String::new(), e);
+    }
+    (t.c[i..e].iter().map(|c| c.to_ascii_lowercase()).collect(), e)
+}
+
+/// Can a numeral start with this word?
+fn starts_numeral(word: &str) -> bool {
+    word == "a"
+        || word == "an"
+        || EN_UNITS.iter().chain(EN_TENS).any(|(w, _)| *w == word)
+}
+
 /// Parses digits with thousands separators and a decimal part at `i`.
 fn parse_digits(t: &Text, i: usize) -> Option<(usize, f64, bool)> {
     let mut k = i;
@@ -793,6 +812,12 @@ fn find_numerals(t: &Text) -> Vec<Numeral> {
             }
         }
         if c.is_ascii_alphabetic() && (i == 0 || !t.c[i - 1].is_ascii_alphanumeric()) {
+            // Only a few words can start a numeral: check the word before parsing.
+            let (word, word_end) = ascii_word(t, i);
+            if !starts_numeral(&word) {
+                i = word_end;
+                continue;
+            }
             if let Some((e, v)) = parse_words(t, i) {
                 let one = t.word_ci(i, "one") == Some(e);
                 out.push(Numeral {
@@ -1087,7 +1112,7 @@ fn attach_unit(t: &Text, n: &Numeral) -> Option<Unit> {
         for (p, code) in CURRENCY_PREFIXES {
             let len = p.chars().count();
             for from in [start, s] {
-                if from >= len && t.slice(from - len, from) == *p {
+                if from >= len && t.starts(from - len, p) {
                     // A word currency (USD, 新台幣) needs a boundary before it.
                     let before = from - len;
                     let ok =
@@ -1687,6 +1712,11 @@ fn special_words(t: &Text, out: &mut Vec<(Numeral, Option<Unit>)>) {
     while i < t.len() {
         let c = t.c[i];
         if c.is_ascii_alphabetic() && (i == 0 || !t.c[i - 1].is_ascii_alphanumeric()) {
+            let (word, word_end) = ascii_word(t, i);
+            if !(word == "half" || word.ends_with("fold") || EN_MULTIPLES.iter().any(|(w, _)| *w == word)) {
+                i = word_end;
+                continue;
+            }
             let mut found = None;
             for (w, v) in EN_MULTIPLES {
                 if let Some(e) = t.word_ci(i, w) {
@@ -1741,6 +1771,10 @@ fn special_words(t: &Text, out: &mut Vec<(Numeral, Option<Unit>)>) {
             while i < t.len() && t.c[i].is_ascii_alphabetic() {
                 i += 1;
             }
+            continue;
+        }
+        if !matches!(c, '倍' | '翻' | '減' | '减' | '一' | '半') {
+            i += 1;
             continue;
         }
         for (w, kind, v) in [
