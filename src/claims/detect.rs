@@ -1446,9 +1446,10 @@ fn measure_unit(
     s: usize,
     value: f64,
 ) -> Option<Unit> {
-    // Measures.
+    // Measures (only entries whose first character matches are tried).
+    let first = t.at(s);
     for (w, unit) in CN_MEASURES {
-        if t.starts(s, w) {
+        if w.chars().next() == first && t.starts(s, w) {
             if *w == "度"
                 && (t.at(s + 1).is_some_and(|c| "電电".contains(c))
                     || n.script == Script::Chinese && value < 100.0)
@@ -1483,7 +1484,11 @@ fn measure_unit(
     }
     {
         let at = if t.at(end) == Some('-') { end + 1 } else { s };
+        let first = t.at(at).map(|c| c.to_ascii_lowercase());
         for (w, unit) in EN_MEASURES {
+            if w.chars().next().map(|c| c.to_ascii_lowercase()) != first {
+                continue;
+            }
             let hit =
                 if w.chars().any(|c| c.is_uppercase()) || w.contains('/') || w.starts_with('°') {
                     t.starts(at, w)
