@@ -7,7 +7,10 @@
 use std::time::Instant;
 
 fn corpus(lang: &str) -> String {
-    let path = format!("{}/../shared/claims-dev/claims-dev-{lang}.jsonl", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../shared/claims-dev/claims-dev-{lang}.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let mut text = String::new();
     if let Ok(data) = std::fs::read_to_string(&path) {
         for line in data.lines() {
@@ -49,6 +52,9 @@ fn main() {
             best = best.min(t0.elapsed().as_secs_f64());
         }
         let mb = text.len() as f64 / 1e6;
-        println!("{lang}: {mb:.1} MB, {spans} spans, best of 3: {best:.3} s = {:.1} MB/s on one thread", mb / best);
+        println!(
+            "{lang}: {mb:.1} MB, {spans} spans, best of 3: {best:.3} s = {:.1} MB/s on one thread",
+            mb / best
+        );
     }
 }

@@ -93,6 +93,7 @@ const BRIEF_KEYS: &[&str] = &[
     "weight",
     "sources",
     "claims",
+    "not_claims",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -110,6 +111,7 @@ struct RawBrief {
     weight: Option<i64>,
     sources: Option<serde_yaml::Value>,
     claims: Option<serde_yaml::Value>,
+    not_claims: Option<serde_yaml::Value>,
 }
 
 /// A brief's front matter, validated.
@@ -130,7 +132,11 @@ pub struct BriefMeta {
     pub sources: Option<serde_yaml::Value>,
     /// Kept for the claims stage.
     pub claims: Option<serde_yaml::Value>,
+    /// Texts in the body that are not claims.
+    pub not_claims: Option<serde_yaml::Value>,
     pub keys: KeyIndex,
+    /// Byte range of the YAML text in the file.
+    pub yaml: Range<usize>,
 }
 
 const SECTION_KEYS: &[&str] = &["title", "summary", "weight", "lang", "draft"];
@@ -320,7 +326,9 @@ pub fn parse_brief(
         weight: raw.weight,
         sources: raw.sources,
         claims: raw.claims,
+        not_claims: raw.not_claims,
         keys,
+        yaml: split.yaml.clone(),
     })
 }
 

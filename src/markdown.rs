@@ -17,6 +17,7 @@ use std::sync::Arc;
 use pulldown_cmark::{BrokenLink, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::citations::{Bracket, CiteItem, parse_bracket};
+use crate::claims::bindings::ClaimRules;
 use crate::diagnostics::{Diagnostic, SourceText, did_you_mean};
 use crate::sources::Bibliography;
 use crate::urls::{resolve_relative, scheme_of, to_slash};
@@ -72,7 +73,62 @@ pub struct Rendered {
     pub words: usize,
     /// Citation groups in order; group `i` is note number `i + 1`.
     pub citations: Vec<CitationGroup>,
+    /// Quantitative claims in the body, in order; claim `i` has the id `claim-{i + 1}`.
+    pub claims: Vec<Claim>,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Whether and how a claim is backed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimStatus {
+    Sourced,
+    Unsourced,
+    NotClaim,
+}
+
+/// A quantity found in the prose and what backs it.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub number: usize,
+    /// The figure's span in the file.
+    pub range: Range<usize>,
+    pub text: String,
+    pub kind: crate::claims::detect::Kind,
+    pub value: crate::claims::detect::Value,
+    pub unit: String,
+    /// Half the value of the last digit the prose states, in the value's unit.
+    pub tolerance: f64,
+    /// The plain text of the sentence the figure stands in.
+    pub sentence: String,
+    pub status: ClaimStatus,
+    /// The citation group (index) that follows it in the same sentence.
+    pub citation: Option<usize>,
+    /// The front-matter binding (index) that names it.
+    pub binding: Option<usize>,
+}
+
+impl Claim {
+    /// Source keys backing the claim, with their locators.
+    pub fn sources<'a>(
+        &'a self,
+        r: &'a Rendered,
+        rules: Option<&'a ClaimRules>,
+    ) -> Vec<(&'a str, &'a str)> {
+        let mut out: Vec<(&str, &str)> = Vec::new();
+        if let Some(g) = self.citation.and_then(|g| r.citations.get(g)) {
+            for it in &g.items {
+                out.push((it.key.as_str(), it.locator.as_str()));
+            }
+        }
+        if let (Some(b), Some(rules)) = (self.binding, rules)
+            && let Some(b) = rules.bindings.get(b)
+            && !out.iter().any(|(k, _)| *k == b.source)
+        {
+            out.push((b.source.as_str(), b.locator.as_deref().unwrap_or("")));
+        }
+        out
+    }
 }
 
 /// One `[@...]` bracket: one numbered note citing one or more sources.
@@ -204,6 +260,7 @@ pub fn render(
     body: Range<usize>,
     self_path: &Path,
     ctx: &Context<'_>,
+    rules: Option<&ClaimRules>,
 ) -> Rendered {
     let targets = ctx.targets;
     let src = &file.text[body.clone()];
@@ -231,7 +288,11 @@ pub fn render(
     // in it, by offset, for the citing sentence.
     let mut block = String::new();
     let mut block_cites: Vec<(usize, usize)> = Vec::new();
+    // Claims in the current block: (offset, length, claim index).
+    let mut block_claims: Vec<(usize, usize, usize)> = Vec::new();
     let mut in_citation = false;
+    let mut in_image = false;
+    let mut in_code = false;
 
     for (event, range) in events {
         let range = base + range.start..base + range.end;
@@ -252,16 +313,42 @@ pub fn render(
             push(&mut heading, &mut html_events, html.0);
             continue;
         }
+        // Quantities in prose (not headings, code, image text or raw HTML) become claims.
+        let mut claim_events: Option<Vec<Event>> = None;
         match &event {
-            Event::Text(t) | Event::Code(t) => block.push_str(t),
+            Event::Start(Tag::Image { .. }) => in_image = true,
+            Event::End(TagEnd::Image) => in_image = false,
+            Event::Start(Tag::CodeBlock(_)) => in_code = true,
+            Event::End(TagEnd::CodeBlock) => in_code = false,
+            _ => {}
+        }
+        match &event {
+            Event::Text(t) => {
+                if rules.is_some() && heading.is_none() && !in_image && !in_code {
+                    claim_events =
+                        find_claims(t, file, &range, block.len(), &mut out, &mut block_claims);
+                }
+                block.push_str(t);
+            }
+            Event::Code(t) => block.push_str(t),
             Event::SoftBreak | Event::HardBreak => block.push(' '),
             Event::End(
                 TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::Heading(_),
             ) => {
-                for (offset, group) in block_cites.drain(..) {
-                    let r = crate::sentences::around(&block, offset);
-                    out.citations[group].sentence = tidy_sentence(&block[r]);
+                for (offset, group) in block_cites.iter() {
+                    let r = crate::sentences::around(&block, *offset);
+                    out.citations[*group].sentence = tidy_sentence(&block[r]);
                 }
+                for (offset, len, ci) in block_claims.drain(..) {
+                    let r = crate::sentences::around(&block, offset);
+                    let claim = &mut out.claims[ci];
+                    claim.sentence = tidy_sentence(&block[r.clone()]);
+                    claim.citation = block_cites
+                        .iter()
+                        .find(|(o, _)| *o >= offset + len && *o <= r.end)
+                        .map(|(_, g)| *g);
+                }
+                block_cites.clear();
                 block.clear();
             }
             _ => {}
@@ -419,15 +506,306 @@ pub fn render(
                     }),
                 );
             }
+            Event::Text(_) if claim_events.is_some() => {
+                for e in claim_events.take().unwrap_or_default() {
+                    push(&mut heading, &mut html_events, e);
+                }
+            }
             e => push(&mut heading, &mut html_events, e),
         }
+    }
+    if let Some(rules) = rules {
+        apply_rules(file, body.clone(), ctx, rules, &mut out);
     }
     out.words = text_words;
     out.excerpt = truncate_chars(out.excerpt.trim(), 300);
     let mut html = String::with_capacity(src.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, html_events.into_iter());
-    out.html = html;
+    out.html = if out.claims.is_empty() {
+        html
+    } else {
+        fill_claim_tags(&html, &out)
+    };
     out
+}
+
+/// Marks where a claim's opening tag goes until its note is known.
+const CLAIM_MARK: char = '\u{E000}';
+
+/// Detects the quantities in one text event: records the claims and returns the events that
+/// replace the text (text, claim-open marker, figure, `</span>`, text ...).
+fn find_claims<'a>(
+    t: &str,
+    file: &Arc<SourceText>,
+    range: &Range<usize>,
+    block_offset: usize,
+    out: &mut Rendered,
+    block_claims: &mut Vec<(usize, usize, usize)>,
+) -> Option<Vec<Event<'a>>> {
+    let found = crate::claims::detect::detect(t);
+    if found.is_empty() {
+        return None;
+    }
+    let source = &file.text[range.clone()];
+    let mut events = Vec::new();
+    let mut pos = 0;
+    let mut search_from = 0;
+    for q in found {
+        let r = crate::claims::detect::byte_range(t, q.start, q.end);
+        let text = &t[r.clone()];
+        if r.start > pos {
+            events.push(Event::Text(CowStr::from(t[pos..r.start].to_string())));
+        }
+        let index = out.claims.len();
+        events.push(Event::Html(CowStr::from(format!(
+            "{CLAIM_MARK}{index}{CLAIM_MARK}"
+        ))));
+        events.push(Event::Text(CowStr::from(text.to_string())));
+        events.push(Event::Html(CowStr::from("</span>")));
+        pos = r.end;
+        // The figure's place in the file: found in the event's source text when it is there.
+        let file_range = match source[search_from.min(source.len())..].find(text) {
+            Some(i) => {
+                let s = range.start + search_from + i;
+                search_from += i + text.len();
+                s..s + text.len()
+            }
+            None => range.start..range.start,
+        };
+        block_claims.push((block_offset + r.start, text.len(), index));
+        out.claims.push(Claim {
+            number: index + 1,
+            range: file_range,
+            text: text.to_string(),
+            kind: q.kind,
+            value: q.value,
+            unit: q.unit,
+            tolerance: q.tolerance,
+            sentence: String::new(),
+            status: ClaimStatus::Unsourced,
+            citation: None,
+            binding: None,
+        });
+    }
+    if pos < t.len() {
+        events.push(Event::Text(CowStr::from(t[pos..].to_string())));
+    }
+    Some(events)
+}
+
+/// Applies `not_claims` and `claims:` bindings, checks bound values, and reports unsourced
+/// figures as warnings.
+fn apply_rules(
+    file: &Arc<SourceText>,
+    body: Range<usize>,
+    ctx: &Context<'_>,
+    rules: &ClaimRules,
+    out: &mut Rendered,
+) {
+    let text = &file.text[body.clone()];
+    let occurrences = |needle: &str| -> Vec<Range<usize>> {
+        text.match_indices(needle)
+            .map(|(i, m)| body.start + i..body.start + i + m.len())
+            .collect()
+    };
+    let overlaps = |a: &Range<usize>, b: &Range<usize>| a.start < b.end && b.start < a.end;
+    for nc in &rules.not_claims {
+        for occ in occurrences(nc) {
+            for c in out.claims.iter_mut().filter(|c| overlaps(&c.range, &occ)) {
+                c.status = ClaimStatus::NotClaim;
+            }
+        }
+    }
+    for (bi, b) in rules.bindings.iter().enumerate() {
+        if ctx.bib.get(&b.source).is_none() {
+            let mut d = Diagnostic::error(format!(
+                "the binding for `{}` names unknown source `{}`",
+                b.matches, b.source
+            ))
+            .at(file, b.at.clone());
+            d = match did_you_mean(&b.source, ctx.bib.sources.keys().map(String::as_str)) {
+                Some(s) => d.hint(format!("did you mean `{s}`?")),
+                None => d.hint("define the source under `sources:` or in content/sources.yaml"),
+            };
+            out.diagnostics.push(d);
+            continue;
+        }
+        let occ = occurrences(&b.matches);
+        let Some(place) = occ.get(b.occurrence - 1) else {
+            let msg = if occ.is_empty() {
+                format!("`{}` does not occur in the body", b.matches)
+            } else {
+                format!(
+                    "`{}` occurs {} time(s) in the body, not {}",
+                    b.matches,
+                    occ.len(),
+                    b.occurrence
+                )
+            };
+            out.diagnostics.push(
+                Diagnostic::error(format!("claim binding: {msg}"))
+                    .at(file, b.at.clone())
+                    .hint("`match` must be the figure exactly as the body writes it"),
+            );
+            continue;
+        };
+        let mut bound = 0;
+        for c in out.claims.iter_mut().filter(|c| overlaps(&c.range, place)) {
+            bound += 1;
+            c.binding = Some(bi);
+            if c.status != ClaimStatus::NotClaim {
+                c.status = ClaimStatus::Sourced;
+            }
+            if let Some(v) = b.value
+                && !agrees(c, v)
+            {
+                out.diagnostics.push(
+                    Diagnostic::error(format!(
+                        "`{}` ({}) does not agree with the source's figure {}{}",
+                        c.text,
+                        show_value(c.value, &c.unit),
+                        show_number(v),
+                        b.unit
+                            .as_deref()
+                            .map(|u| format!(" {u}"))
+                            .unwrap_or_default()
+                    ))
+                    .at(file, c.range.clone())
+                    .label("the prose figure")
+                    .hint(format!(
+                        "the binding for `{}` gives `value: {}`; correct the prose or the binding",
+                        b.matches,
+                        show_number(v)
+                    )),
+                );
+            }
+            if let Some(u) = &b.unit
+                && !units_agree(&c.unit, u)
+            {
+                out.diagnostics.push(
+                    Diagnostic::error(format!(
+                        "`{}` is in {} but the binding says `unit: {u}`",
+                        c.text,
+                        if c.unit.is_empty() {
+                            "no unit".to_string()
+                        } else {
+                            format!("`{}`", c.unit)
+                        }
+                    ))
+                    .at(file, c.range.clone())
+                    .hint("make the binding's `unit` match the figure (USD, %, year, GW, ...)"),
+                );
+            }
+        }
+        if bound == 0 {
+            out.diagnostics.push(
+                Diagnostic::error(format!(
+                    "claim binding: `{}` contains no figure sourced can detect",
+                    b.matches
+                ))
+                .at(file, b.at.clone())
+                .hint("bind the figure itself, e.g. `match: \"60%\"`"),
+            );
+        }
+    }
+    for c in out.claims.iter_mut() {
+        if c.status == ClaimStatus::Unsourced && c.citation.is_some() {
+            c.status = ClaimStatus::Sourced;
+        }
+    }
+    for c in &out.claims {
+        if c.status == ClaimStatus::Unsourced {
+            out.diagnostics.push(
+                Diagnostic::warning(format!("unsourced claim `{}`", c.text))
+                    .at(file, c.range.clone())
+                    .label("no citation follows this figure in its sentence")
+                    .hint(format!(
+                        "cite the source after it in the same sentence (`{} [@key]`), bind it in front matter (`claims: [{{match: \"{}\", source: key}}]`), or list it under `not_claims` if it is not a claim",
+                        c.text, c.text
+                    )),
+            );
+        }
+    }
+}
+
+/// Does the prose figure agree with `v` to the precision the prose states?
+pub fn agrees(c: &Claim, v: f64) -> bool {
+    use crate::claims::detect::Value;
+    let tol = c.tolerance.max(f64::EPSILON) * 1.000_001;
+    match c.value {
+        Value::One(x) => (x - v).abs() <= tol,
+        Value::Range(lo, hi) => v >= lo - tol && v <= hi + tol,
+    }
+}
+
+fn units_agree(a: &str, b: &str) -> bool {
+    let norm = |s: &str| match s.trim().to_ascii_lowercase().as_str() {
+        "percent" | "%" | "ratio" | "share" => "%".to_string(),
+        "years" | "yr" | "yrs" => "year".to_string(),
+        "usd" | "us$" | "$" | "dollars" => "usd".to_string(),
+        other => other.to_string(),
+    };
+    norm(a) == norm(b) || a.is_empty() && b.is_empty()
+}
+
+/// A number as a reader writes it: `8.3e10`, `0.6`, `124000`.
+pub fn show_number(v: f64) -> String {
+    if v != 0.0 && (v.abs() >= 1e7 || v.abs() < 1e-4) {
+        format!("{v:e}")
+    } else {
+        let s = format!("{v:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+fn show_value(v: crate::claims::detect::Value, unit: &str) -> String {
+    use crate::claims::detect::Value;
+    let n = match v {
+        Value::One(x) => show_number(x),
+        Value::Range(a, b) => format!("{} to {}", show_number(a), show_number(b)),
+    };
+    if unit.is_empty() {
+        n
+    } else {
+        format!("{n} {unit}")
+    }
+}
+
+/// Replaces each claim marker with the claim's opening tag, now that its note is known.
+fn fill_claim_tags(html: &str, out: &Rendered) -> String {
+    let mut result = String::with_capacity(html.len() + out.claims.len() * 80);
+    let mut rest = html;
+    while let Some(i) = rest.find(CLAIM_MARK) {
+        result.push_str(&rest[..i]);
+        let after = &rest[i + CLAIM_MARK.len_utf8()..];
+        let Some(j) = after.find(CLAIM_MARK) else {
+            result.push_str(&rest[i..]);
+            rest = "";
+            break;
+        };
+        let index: usize = after[..j].parse().unwrap_or(usize::MAX);
+        if let Some(c) = out.claims.get(index) {
+            let status = match c.status {
+                ClaimStatus::Sourced => "sourced",
+                ClaimStatus::Unsourced => "unsourced",
+                ClaimStatus::NotClaim => "not-claim",
+            };
+            let note = c
+                .citation
+                .and_then(|g| out.citations.get(g))
+                .map(|g| g.number);
+            match note {
+                Some(n) => result.push_str(&format!(
+                    "<span class=\"claim claim-{status}\" id=\"claim-{}\" data-note=\"{n}\" aria-describedby=\"sidenote-{n}\">",
+                    c.number
+                )),
+                None => result.push_str(&format!("<span class=\"claim claim-{status}\" id=\"claim-{}\">", c.number)),
+            }
+        }
+        rest = &after[j + CLAIM_MARK.len_utf8()..];
+    }
+    result.push_str(rest);
+    result
 }
 
 fn push<'a>(heading: &mut Option<OpenHeading<'a>>, html: &mut Vec<Event<'a>>, e: Event<'a>) {
@@ -700,7 +1078,7 @@ mod tests {
             bib,
             base_url: &base,
         };
-        render(&file, 0..body.len(), Path::new("briefs/a.md"), &ctx)
+        render(&file, 0..body.len(), Path::new("briefs/a.md"), &ctx, None)
     }
 
     fn bib() -> Bibliography {

@@ -114,8 +114,17 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
                 }
                 None => (Vec::new(), Vec::new()),
             };
-            if !source_diags.is_empty() {
-                return Err(source_diags);
+            let (rules, rule_diags) = crate::claims::bindings::parse(
+                &file,
+                meta.yaml.clone(),
+                meta.claims.as_ref(),
+                meta.not_claims.as_ref(),
+                meta.keys.get("claims").unwrap_or(0..0),
+            );
+            let mut problems = source_diags;
+            problems.extend(rule_diags);
+            if !problems.is_empty() {
+                return Err(problems);
             }
             Ok(LoadedBrief {
                 file,
@@ -123,6 +132,7 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
                 meta,
                 body,
                 sources,
+                rules,
             })
         })
         .collect();
@@ -172,7 +182,7 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
         .par_iter()
         .map(|b| {
             let rel = PathBuf::from(&b.key);
-            markdown::render(&b.file, b.body.clone(), &rel, &ctx)
+            markdown::render(&b.file, b.body.clone(), &rel, &ctx, Some(&b.rules))
         })
         .collect();
     for (b, mut r) in site.briefs.iter_mut().zip(rendered) {
@@ -186,7 +196,7 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
                 .strip_prefix("content")
                 .unwrap_or(&file.display_path)
                 .to_path_buf();
-            let mut r = markdown::render(file, body.clone(), &rel, &ctx);
+            let mut r = markdown::render(file, body.clone(), &rel, &ctx, None);
             diags.extend(std::mem::take(&mut r.diagnostics));
             s.rendered = r;
         }

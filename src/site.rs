@@ -27,6 +27,8 @@ pub struct LoadedBrief {
     pub body: Range<usize>,
     /// Sources defined in the brief's own front matter.
     pub sources: Vec<crate::sources::Definition>,
+    /// `claims:` bindings and `not_claims:`.
+    pub rules: crate::claims::bindings::ClaimRules,
 }
 
 /// An `_index.md` after loading.
@@ -77,6 +79,7 @@ pub struct Brief {
     pub related: Vec<usize>,
     /// Keys of the sources the brief cites, in order of first citation.
     pub cited: Vec<String>,
+    pub rules: crate::claims::bindings::ClaimRules,
 }
 
 /// A source and every place the site cites it.
@@ -406,6 +409,7 @@ pub fn plan(
             tags: Vec::new(),
             related: Vec::new(),
             cited: Vec::new(),
+            rules: b.rules,
         });
     }
 

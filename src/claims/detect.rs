@@ -57,6 +57,9 @@ pub struct Quantity {
     /// `GBP`, `JPY`, `HKD`, or `yuan` when only 元 is written), `x`, `ratio`, a time unit
     /// (`year`, `month`, ...) or a unit of measure (`GW`, `kWh`, `t`, ...); empty for counts.
     pub unit: String,
+    /// Half the value of the last digit written, in the value's terms: `$83 billion` -> 5e8,
+    /// `60%` -> 0.005. A source's figure within this distance agrees with the prose.
+    pub tolerance: f64,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -468,14 +471,15 @@ fn ascii_word(t: &Text, i: usize) -> (String, usize) {
     if e - i > 12 {
         return (String::new(), e);
     }
-    (t.c[i..e].iter().map(|c| c.to_ascii_lowercase()).collect(), e)
+    (
+        t.c[i..e].iter().map(|c| c.to_ascii_lowercase()).collect(),
+        e,
+    )
 }
 
 /// Can a numeral start with this word?
 fn starts_numeral(word: &str) -> bool {
-    word == "a"
-        || word == "an"
-        || EN_UNITS.iter().chain(EN_TENS).any(|(w, _)| *w == word)
+    word == "a" || word == "an" || EN_UNITS.iter().chain(EN_TENS).any(|(w, _)| *w == word)
 }
 
 /// Parses digits with thousands separators and a decimal part at `i`.
@@ -1698,9 +1702,10 @@ pub fn detect(text: &str) -> Vec<Quantity> {
         if start < skip_until {
             continue;
         }
-        let Some(q) = judge(&t, n, unit.as_ref()) else {
+        let Some(mut q) = judge(&t, n, unit.as_ref()) else {
             continue;
         };
+        q.tolerance = tolerance(&t, n, q.value.hi());
         skip_until = q.end;
         out.push(q);
     }
@@ -1718,7 +1723,10 @@ fn special_words(t: &Text, out: &mut Vec<(Numeral, Option<Unit>)>) {
         let c = t.c[i];
         if c.is_ascii_alphabetic() && (i == 0 || !t.c[i - 1].is_ascii_alphanumeric()) {
             let (word, word_end) = ascii_word(t, i);
-            if !(word == "half" || word.ends_with("fold") || EN_MULTIPLES.iter().any(|(w, _)| *w == word)) {
+            if !(word == "half"
+                || word.ends_with("fold")
+                || EN_MULTIPLES.iter().any(|(w, _)| *w == word))
+            {
                 i = word_end;
                 continue;
             }
@@ -2267,6 +2275,7 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
                 kind: u.kind,
                 value: Value::One(u.value),
                 unit: u.unit.clone(),
+                tolerance: 0.0,
             };
             if u.kind == Kind::Duration {
                 if !duration_is_length(t, n, u, &wb) {
@@ -2318,6 +2327,7 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
                     kind: Kind::Count,
                     value: Value::One(n.value),
                     unit: String::new(),
+                    tolerance: 0.0,
                 });
             }
             if n.script == Script::Words && n.value < 2.0 {
@@ -2342,11 +2352,40 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
                 kind: Kind::Count,
                 value: Value::One(n.value),
                 unit: String::new(),
+                tolerance: 0.0,
             }
         }
     };
     // Year-like numbers with a time unit are calendar references (2024年, 113年).
     Some(q)
+}
+
+/// Half the unit of the last digit a numeral writes, scaled like the quantity's value.
+fn tolerance(t: &Text, n: &Numeral, value: f64) -> f64 {
+    let text = &t.c[n.start..n.end];
+    let mut decimals = 0i32;
+    if let Some(p) = text
+        .iter()
+        .position(|c| matches!(c, '.' | '．' | '點' | '点'))
+    {
+        decimals = text[p + 1..]
+            .iter()
+            .take_while(|c| is_digit(**c) || cn_digit(**c).is_some())
+            .count() as i32;
+    }
+    let trailing: f64 = text
+        .iter()
+        .rev()
+        .take_while(|c| cn_big_unit(**c).is_some() || cn_small_unit(**c).is_some())
+        .map(|c| cn_big_unit(*c).or_else(|| cn_small_unit(*c)).unwrap_or(1.0))
+        .product();
+    let numeral = n.value;
+    let scale = if numeral != 0.0 && value != 0.0 {
+        (value / numeral).abs()
+    } else {
+        1.0
+    };
+    0.5 * 10f64.powi(-decimals) * trailing * scale
 }
 
 /// Is a numeral with a time unit a length of time (not a calendar label)?

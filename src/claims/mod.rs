@@ -1,6 +1,7 @@
 //! Quantitative claims: detection in prose (`detect`) and the `claims detect` JSON-lines
 //! contract.
 
+pub mod bindings;
 pub mod detect;
 
 use std::io::{BufRead, Write};
