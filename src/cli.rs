@@ -35,6 +35,18 @@ pub enum ClaimsCommand {
     /// quantity spans found (`{"id", "spans": [{"start", "end", "text", "kind", "value", "unit"}]}`,
     /// code-point offsets, end exclusive).
     Detect,
+    /// List every claim of the site with its status (sourced / unsourced / not a claim) and
+    /// source.
+    List(ClaimsListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClaimsListArgs {
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Print JSON (the same records as the site's claims.json).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

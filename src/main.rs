@@ -91,6 +91,65 @@ fn main() -> ExitCode {
             run_pipeline(&opts)
         }
         Command::Check(args) => run_pipeline(&options(args.site, Mode::Check)),
+        Command::Claims(ClaimsCommand::List(args)) => {
+            let json = args.json;
+            let opts = options(args.site, Mode::Check);
+            let mut diags = sourced::diagnostics::Diagnostics::new();
+            let Some(site) = pipeline::load(&opts, &mut diags) else {
+                report::print_all(&diags.into_sorted());
+                return ExitCode::from(1);
+            };
+            let errors: Vec<_> = diags
+                .into_sorted()
+                .into_iter()
+                .filter(|d| d.is_error())
+                .collect();
+            if !errors.is_empty() {
+                report::print_all(&errors);
+                return ExitCode::from(1);
+            }
+            let mut out = std::io::stdout().lock();
+            use std::io::Write;
+            if json {
+                let rows = sourced::pages::claim_rows(&site);
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&rows).unwrap_or_default()
+                );
+            } else {
+                for b in &site.briefs {
+                    for c in &b.rendered.claims {
+                        let loc = sourced::diagnostics::Location::new(&b.file, c.range.clone());
+                        let (line, col) = loc.line_col();
+                        let status = match c.status {
+                            sourced::markdown::ClaimStatus::Sourced => "sourced",
+                            sourced::markdown::ClaimStatus::Unsourced => "unsourced",
+                            sourced::markdown::ClaimStatus::NotClaim => "not a claim",
+                        };
+                        let sources: Vec<String> = c
+                            .sources(&b.rendered, Some(&b.rules))
+                            .into_iter()
+                            .map(|(k, l)| {
+                                if l.is_empty() {
+                                    k.to_string()
+                                } else {
+                                    format!("{k} ({l})")
+                                }
+                            })
+                            .collect();
+                        let _ = writeln!(
+                            out,
+                            "{}:{line}:{col}\t{status}\t{}\t{}",
+                            b.file.display_path.display(),
+                            c.text,
+                            sources.join("; ")
+                        );
+                    }
+                }
+            }
+            ExitCode::SUCCESS
+        }
         Command::Claims(ClaimsCommand::Detect) => {
             let stdin = std::io::stdin().lock();
             let stdout = std::io::BufWriter::new(std::io::stdout().lock());

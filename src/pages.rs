@@ -22,6 +22,8 @@ pub enum Job {
     Tag(usize),
     Sources,
     Source(usize),
+    Claims,
+    ClaimsJson,
     NotFound,
     Feed,
     Sitemap,
@@ -35,6 +37,8 @@ pub fn jobs(site: &Site) -> Vec<Job> {
     jobs.push(Job::Tags);
     jobs.extend((0..site.tags.len()).map(Job::Tag));
     jobs.push(Job::Sources);
+    jobs.push(Job::Claims);
+    jobs.push(Job::ClaimsJson);
     jobs.extend((0..site.sources.len()).map(Job::Source));
     jobs.extend([Job::NotFound, Job::Feed, Job::Sitemap, Job::Robots]);
     jobs
@@ -51,6 +55,7 @@ struct SiteCtx<'a> {
     feed_url: String,
     tags_url: String,
     sources_url: String,
+    claims_url: String,
 }
 
 #[derive(Serialize)]
@@ -182,6 +187,7 @@ fn site_ctx(site: &Site) -> SiteCtx<'_> {
         feed_url: format!("{}feed.xml", home.url),
         tags_url: site.tags_address.url.clone(),
         sources_url: site.sources_address.url.clone(),
+        claims_url: format!("{}claims/", home.url),
     }
 }
 
@@ -215,6 +221,70 @@ fn source_ref(site: &Site, key: &str) -> Option<SourceRef> {
         url: e.address.url.clone(),
         html: crate::bibliography::reference(s),
     })
+}
+
+/// One row of the claims table and of `claims.json`.
+#[derive(Serialize)]
+pub struct ClaimRow<'a> {
+    pub brief: &'a str,
+    pub brief_url: &'a str,
+    pub permalink: String,
+    pub lang: &'a str,
+    pub id: String,
+    pub text: &'a str,
+    pub kind: crate::claims::detect::Kind,
+    pub value: crate::claims::detect::Value,
+    pub unit: &'a str,
+    pub sentence: &'a str,
+    pub status: crate::markdown::ClaimStatus,
+    pub sources: Vec<ClaimSource<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct ClaimSource<'a> {
+    pub key: &'a str,
+    pub title: &'a str,
+    pub url: String,
+    pub locator: &'a str,
+}
+
+/// Every claim of the site, briefs newest first, claims in reading order.
+pub fn claim_rows(site: &Site) -> Vec<ClaimRow<'_>> {
+    let mut rows = Vec::new();
+    for b in &site.briefs {
+        for c in &b.rendered.claims {
+            let sources = c
+                .sources(&b.rendered, Some(&b.rules))
+                .into_iter()
+                .map(|(k, loc)| ClaimSource {
+                    key: k,
+                    title: site.bib.get(k).map_or("", |s| s.title.as_str()),
+                    url: site
+                        .sources
+                        .iter()
+                        .find(|e| e.key == k)
+                        .map(|e| e.address.url.clone())
+                        .unwrap_or_default(),
+                    locator: loc,
+                })
+                .collect();
+            rows.push(ClaimRow {
+                brief: &b.meta.title,
+                brief_url: &b.address.url,
+                permalink: format!("{}#claim-{}", b.address.permalink, c.number),
+                lang: &b.lang,
+                id: format!("claim-{}", c.number),
+                text: &c.text,
+                kind: c.kind,
+                value: c.value,
+                unit: &c.unit,
+                sentence: &c.sentence,
+                status: c.status,
+                sources,
+            });
+        }
+    }
+    rows
 }
 
 /// RFC 3339 timestamp of a date at midnight UTC (Atom needs a time).
@@ -404,6 +474,18 @@ pub fn render(
                 html: String,
                 briefs: usize,
                 citations: usize,
+                claims: usize,
+            }
+            let mut claim_counts: std::collections::BTreeMap<&str, usize> =
+                std::collections::BTreeMap::new();
+            for b in &site.briefs {
+                for c in &b.rendered.claims {
+                    if c.status == crate::markdown::ClaimStatus::Sourced {
+                        for (k, _) in c.sources(&b.rendered, Some(&b.rules)) {
+                            *claim_counts.entry(k).or_default() += 1;
+                        }
+                    }
+                }
             }
             let rows: Vec<Row> = site
                 .sources
@@ -418,6 +500,7 @@ pub fn render(
                         html: crate::bibliography::reference(s),
                         briefs: e.brief_count,
                         citations: e.citations.len(),
+                        claims: claim_counts.get(e.key.as_str()).copied().unwrap_or(0),
                     })
                 })
                 .collect();
@@ -523,6 +606,39 @@ pub fn render(
                 output_path(&e.address.path),
                 format!("source {}", e.key),
             )
+        }
+        Job::Claims => {
+            let rows = claim_rows(site);
+            let home = &site.sections[0].address;
+            let addr = crate::site::Address {
+                path: "claims/".to_string(),
+                url: format!("{}claims/", home.url),
+                permalink: format!("{}claims/", home.permalink),
+            };
+            let mut page = simple_page(site, "claims", "Claims", &addr);
+            page.url = &addr.url;
+            page.permalink = &addr.permalink;
+            let counts = (
+                rows.iter()
+                    .filter(|r| r.status == crate::markdown::ClaimStatus::Sourced)
+                    .count(),
+                rows.iter()
+                    .filter(|r| r.status == crate::markdown::ClaimStatus::Unsourced)
+                    .count(),
+            );
+            ctx.insert("page", &page);
+            ctx.insert("claims", &rows);
+            ctx.insert("sourced_count", &counts.0);
+            ctx.insert("unsourced_count", &counts.1);
+            ctx.insert("json_url", &format!("{}claims.json", home.url));
+            let html = templates.render("claims.html", &ctx, "the claims table")?;
+            return Ok(("claims/index.html".to_string(), html));
+        }
+        Job::ClaimsJson => {
+            let rows = claim_rows(site);
+            let json = serde_json::to_string_pretty(&rows)
+                .map_err(|e| Diagnostic::error(format!("cannot write claims.json: {e}")))?;
+            return Ok(("claims.json".to_string(), json + "\n"));
         }
         Job::NotFound => {
             let mut page = simple_page(site, "404", "Page not found", home_addr);

@@ -204,6 +204,7 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
     diags.extend(site::check_anchors(&site));
     diags.extend(site::attach_sources(&mut site, bib));
     site::relate(&mut site);
+    diags.extend(site::check_translations(&site));
     Some(site)
 }
 

@@ -151,6 +151,8 @@ pub struct Plan {
 const RESERVED: &[&str] = &[
     "tags",
     "sources",
+    "claims",
+    "claims.json",
     "404.html",
     "sitemap.xml",
     "feed.xml",
@@ -729,4 +731,54 @@ pub fn relate(site: &mut Site) {
     for (b, r) in site.briefs.iter_mut().zip(related) {
         b.related = r;
     }
+}
+
+/// Translations must agree on their figures: each sourced claim in a brief needs a claim in
+/// every translation with a shared source and the same value (to either side's precision).
+pub fn check_translations(site: &Site) -> Vec<Diagnostic> {
+    use crate::markdown::ClaimStatus;
+    let mut diags = Vec::new();
+    for a in &site.briefs {
+        for &j in &a.translations {
+            let b = &site.briefs[j];
+            for c in a
+                .rendered
+                .claims
+                .iter()
+                .filter(|c| c.status == ClaimStatus::Sourced)
+            {
+                let keys: Vec<&str> = c
+                    .sources(&a.rendered, Some(&a.rules))
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .collect();
+                let found = b.rendered.claims.iter().any(|d| {
+                    d.status == ClaimStatus::Sourced
+                        && d.sources(&b.rendered, Some(&b.rules))
+                            .iter()
+                            .any(|(k, _)| keys.contains(k))
+                        && {
+                            let tol = c.tolerance.max(d.tolerance) * 1.000_001;
+                            (c.value.lo() - d.value.lo()).abs() <= tol
+                                && (c.value.hi() - d.value.hi()).abs() <= tol
+                        }
+                });
+                if !found {
+                    diags.push(
+                        Diagnostic::warning(format!(
+                            "`{}` (source {}) has no counterpart in the {} translation, {}",
+                            c.text,
+                            keys.join(", "),
+                            b.lang,
+                            b.file.display_path.display()
+                        ))
+                        .at(&a.file, c.range.clone())
+                        .label("this figure")
+                        .hint("state the same figure with the same source in the translation, or correct whichever is wrong"),
+                    );
+                }
+            }
+        }
+    }
+    diags
 }

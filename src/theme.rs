@@ -56,6 +56,10 @@ pub const EMBEDDED: &[(&str, &[u8])] = &[
         include_bytes!("../themes/default/templates/source.html"),
     ),
     (
+        "templates/claims.html",
+        include_bytes!("../themes/default/templates/claims.html"),
+    ),
+    (
         "templates/feed.xml",
         include_bytes!("../themes/default/templates/feed.xml"),
     ),
