@@ -641,12 +641,20 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
                 }
             }
         }
+        // Sources named by front-matter bindings are used too.
+        for binding in &b.rules.bindings {
+            if !cited.contains(&binding.source) {
+                cited.push(binding.source.clone());
+            }
+        }
         b.cited = cited;
     }
     for def in &bib.definitions {
         let key = &def.source.key;
         let used = match &def.origin {
-            Origin::SiteWide => by_key.contains_key(key),
+            Origin::SiteWide => {
+                by_key.contains_key(key) || site.briefs.iter().any(|b| b.cited.contains(key))
+            }
             Origin::Brief(path) => site
                 .briefs
                 .iter()
@@ -671,6 +679,14 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
             let key = def.source.key.clone();
             let citations = by_key.remove(&key).unwrap_or_default();
             let mut briefs: Vec<usize> = citations.iter().map(|(b, _)| *b).collect();
+            briefs.extend(
+                site.briefs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.rules.bindings.iter().any(|x| x.source == key))
+                    .map(|(i, _)| i),
+            );
+            briefs.sort_unstable();
             briefs.dedup();
             SourceEntry {
                 address: Address::new(&site.config, format!("sources/{key}/")),

@@ -6,6 +6,7 @@ mod support;
 
 mod build;
 mod citations;
+mod claims;
 mod errors;
 mod i18n;
 mod init;
