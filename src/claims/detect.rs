@@ -141,26 +141,13 @@ impl Text<'_> {
     }
     /// Does the text at `i` start with `s` (exactly)?
     fn starts(&self, i: usize, s: &str) -> bool {
-        let mut k = i;
-        for ch in s.chars() {
-            if self.at(k) != Some(ch) {
-                return false;
-            }
-            k += 1;
-        }
-        true
+        (i..).zip(s.chars()).all(|(k, ch)| self.at(k) == Some(ch))
     }
     /// Case-insensitive ASCII match of `s` at `i`.
     fn starts_ci(&self, i: usize, s: &str) -> bool {
-        let mut k = i;
-        for ch in s.chars() {
-            match self.at(k) {
-                Some(x) if x.to_ascii_lowercase() == ch.to_ascii_lowercase() => {}
-                _ => return false,
-            }
-            k += 1;
-        }
-        true
+        (i..)
+            .zip(s.chars())
+            .all(|(k, ch)| self.at(k).is_some_and(|x| x.eq_ignore_ascii_case(&ch)))
     }
     /// `s` at `i` as a whole word (not followed by a letter); returns its end.
     fn word_ci(&self, i: usize, s: &str) -> Option<usize> {
@@ -772,7 +759,7 @@ fn find_numerals(t: &Text) -> Vec<Numeral> {
                 Some(n)
                     if cn_big_unit(n).is_some()
                         || (cn_small_unit(n).is_some()
-                            && !t.at(t.skip_spaces(e, 1) + 1).is_some_and(|x| x == '分')) =>
+                            && t.at(t.skip_spaces(e, 1) + 1).is_none_or(|x| x != '分')) =>
                 {
                     match parse_chinese(t, i) {
                         Some((e2, v2)) if e2 > e => (e2, v2, false),
@@ -1454,13 +1441,13 @@ fn measure_unit(
     let first = t.at(s);
     for (w, unit) in CN_MEASURES {
         if w.chars().next() == first && t.starts(s, w) {
+            // 度 is a kWh after a large amount (12.5億度) or before 電; not a small 三度.
             if *w == "度"
-                && (t.at(s + 1).is_some_and(|c| "電电".contains(c))
-                    || n.script == Script::Chinese && value < 100.0)
+                && n.script == Script::Chinese
+                && value < 100.0
+                && !t.at(s + 1).is_some_and(|c| "電电".contains(c))
             {
-                if !t.at(s + 1).is_some_and(|c| "電电".contains(c)) {
-                    continue;
-                }
+                continue;
             }
             let x = s + w.chars().count();
             return Some(Unit {
@@ -1696,8 +1683,7 @@ pub fn detect(text: &str) -> Vec<Quantity> {
     candidates.sort_by_key(|(n, u)| u.as_ref().map_or(n.start, |u| u.start.min(n.start)));
 
     let mut skip_until = 0;
-    for idx in 0..candidates.len() {
-        let (n, unit) = &candidates[idx];
+    for (n, unit) in &candidates {
         let start = unit.as_ref().map_or(n.start, |u| u.start.min(n.start));
         if start < skip_until {
             continue;
@@ -2205,27 +2191,26 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
             .any(|f| *f == full || *f == word2 || *f == word3)
             && !(full == "九成" || word2 == "九成" || full == "千億")
         {
-            // Allow the genuine quantities in the list to pass through their units below.
-            if !(unit.is_some()
-                && !matches!(
-                    word2.as_str(),
-                    "一些"
-                        | "一樣"
-                        | "一样"
-                        | "一起"
-                        | "一點"
-                        | "一点"
-                        | "十分"
-                        | "千萬"
-                        | "千万"
-                        | "萬一"
-                        | "万一"
-                ))
-                || word2.starts_with('一') && unit.is_some_and(|u| u.kind == Kind::Count)
-            {
-                if !(word2 == "一年" || word2 == "一倍" || word2 == "一半") {
-                    return None;
-                }
+            // A fixed word is no quantity, unless a unit makes it one (一年, 一倍, 一半).
+            let never = matches!(
+                word2.as_str(),
+                "一些"
+                    | "一樣"
+                    | "一样"
+                    | "一起"
+                    | "一點"
+                    | "一点"
+                    | "十分"
+                    | "千萬"
+                    | "千万"
+                    | "萬一"
+                    | "万一"
+            );
+            let keeps = matches!(word2.as_str(), "一年" | "一倍" | "一半");
+            let counted_one =
+                word2.starts_with('一') && unit.is_some_and(|u| u.kind == Kind::Count);
+            if !keeps && (unit.is_none() || never || counted_one) {
+                return None;
             }
         }
         // Party congresses and plenums: 十九大, 二十大, 十九届二中全会.
@@ -2277,10 +2262,8 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
                 unit: u.unit.clone(),
                 tolerance: 0.0,
             };
-            if u.kind == Kind::Duration {
-                if !duration_is_length(t, n, u, &wb) {
-                    return None;
-                }
+            if u.kind == Kind::Duration && !duration_is_length(t, n, u, &wb) {
+                return None;
             }
             if u.kind == Kind::Money && unit.is_some_and(|u| u.start < start) {
                 q.start = u.start;
