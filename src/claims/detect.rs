@@ -781,6 +781,11 @@ fn find_numerals(t: &Text) -> Vec<Numeral> {
         }
         if is_cn_numeral(c) {
             if let Some((mut e, v)) = parse_chinese(t, i) {
+                // A lone zero is a word (零組件, 零售), not a number.
+                if e == i + 1 && matches!(c, '零' | '〇' | '○') {
+                    i = e;
+                    continue;
+                }
                 let one = e == i + 1 && c == '一';
                 // Approximators inside the number phrase: 三百多, 十多年, 600餘.
                 if matches!(t.at(e), Some('多') | Some('餘') | Some('余'))
@@ -1643,7 +1648,7 @@ fn time_unit(t: &Text, n: &Numeral, end: usize, s: usize, value: f64) -> Option<
                 let cue = DURATION_CUES_CN.iter().any(|c| {
                     start >= c.chars().count() && t.slice(start - c.chars().count(), start) == *c
                 });
-                if !cue || t.starts(cjk_s + 1, "度") {
+                if !cue || value <= 1.0 || t.starts(cjk_s + 1, "度") {
                     return None;
                 }
             }
