@@ -75,6 +75,8 @@ pub struct Rendered {
     pub citations: Vec<CitationGroup>,
     /// Quantitative claims in the body, in order; claim `i` has the id `claim-{i + 1}`.
     pub claims: Vec<Claim>,
+    /// The items of the "Key findings" list (heading id `key-findings`, or 重點發現), as text.
+    pub key_findings: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -291,6 +293,9 @@ pub fn render(
     // Claims in the current block: (offset, length, claim index).
     let mut block_claims: Vec<(usize, usize, usize)> = Vec::new();
     let mut in_citation = false;
+    // Inside the section under a "Key findings" heading: (its level).
+    let mut in_findings: Option<u8> = None;
+    let mut finding = String::new();
     let mut in_image = false;
     let mut in_code = false;
 
@@ -309,6 +314,16 @@ pub fn render(
             let html = citation(file, &range, ctx, &mut out);
             if let Some(group) = html.1 {
                 block_cites.push((block.len(), group));
+                // The marker sits against the word it follows, as note markers do.
+                let target = match heading.as_mut() {
+                    Some(h) => &mut h.inner,
+                    None => &mut html_events,
+                };
+                if let Some(Event::Text(t)) = target.last_mut()
+                    && t.ends_with([' ', '\t'])
+                {
+                    *t = CowStr::from(t.trim_end().to_string());
+                }
             }
             push(&mut heading, &mut html_events, html.0);
             continue;
@@ -338,6 +353,17 @@ pub fn render(
                 for (offset, group) in block_cites.iter() {
                     let r = crate::sentences::around(&block, *offset);
                     out.citations[*group].sentence = tidy_sentence(&block[r]);
+                }
+                if in_findings.is_some() {
+                    finding.push_str(&block);
+                    finding.push(' ');
+                    if matches!(event, Event::End(TagEnd::Item)) {
+                        let item = tidy_sentence(&finding);
+                        if !item.is_empty() {
+                            out.key_findings.push(item);
+                        }
+                        finding.clear();
+                    }
                 }
                 for (offset, len, ci) in block_claims.drain(..) {
                     let r = crate::sentences::around(&block, offset);
@@ -460,6 +486,17 @@ pub fn render(
                 ))));
                 html_events.extend(inner);
                 html_events.push(Event::Html(CowStr::from(format!("</h{n}>\n"))));
+                if in_findings.is_some_and(|l| n <= l) {
+                    in_findings = None;
+                }
+                if id == "key-findings"
+                    || matches!(
+                        text.trim(),
+                        "重點發現" | "重点发现" | "主要發現" | "主要发现"
+                    )
+                {
+                    in_findings = Some(n);
+                }
                 out.headings.push(Heading {
                     level: n,
                     id,

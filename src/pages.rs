@@ -98,6 +98,7 @@ struct BriefItem<'a> {
     date_display: String,
     summary: &'a str,
     tags: Vec<TagRef<'a>>,
+    translations: Vec<Translation<'a>>,
 }
 
 #[derive(Serialize)]
@@ -173,7 +174,44 @@ fn item<'a>(site: &'a Site, i: usize) -> BriefItem<'a> {
         date_display: format_date(b.meta.date, &b.lang),
         summary: b.meta.summary.as_deref().unwrap_or(&b.rendered.excerpt),
         tags: tag_refs(site, b),
+        translations: translations(site, b),
     }
+}
+
+fn translations<'a>(site: &'a Site, b: &'a Brief) -> Vec<Translation<'a>> {
+    b.translations
+        .iter()
+        .map(|&t| Translation {
+            lang: &site.briefs[t].lang,
+            title: &site.briefs[t].meta.title,
+            url: &site.briefs[t].address.url,
+        })
+        .collect()
+}
+
+/// The home page's featured brief: the lowest `weight` among briefs in the site's language.
+fn featured(site: &Site) -> Option<usize> {
+    (0..site.briefs.len())
+        .filter(|&i| {
+            site.briefs[i].meta.weight.is_some()
+                && site.briefs[i]
+                    .lang
+                    .eq_ignore_ascii_case(&site.config.language)
+        })
+        .min_by_key(|&i| {
+            (
+                site.briefs[i].meta.weight,
+                std::cmp::Reverse(site.briefs[i].meta.date),
+                i,
+            )
+        })
+}
+
+#[derive(Serialize)]
+struct Featured<'a> {
+    #[serde(flatten)]
+    item: BriefItem<'a>,
+    key_findings: &'a [String],
 }
 
 fn site_ctx(site: &Site) -> SiteCtx<'_> {
@@ -352,15 +390,7 @@ pub fn render(
                     tags: tag_refs(site, b),
                     content: &b.rendered.html,
                     toc: &b.rendered.headings,
-                    translations: b
-                        .translations
-                        .iter()
-                        .map(|&t| Translation {
-                            lang: &site.briefs[t].lang,
-                            title: &site.briefs[t].meta.title,
-                            url: &site.briefs[t].address.url,
-                        })
-                        .collect(),
+                    translations: translations(site, b),
                     section_title: &section.title,
                     section_url: &section.address.url,
                     words: b.rendered.words,
@@ -407,8 +437,35 @@ pub fn render(
             ctx.insert("page", &page);
             ctx.insert("intro", &s.rendered.html);
             if i == 0 {
-                // The home page lists every brief, newest first.
-                let items: Vec<BriefItem> = (0..site.briefs.len()).map(|b| item(site, b)).collect();
+                // The home page: the featured brief with its key findings, then every other
+                // brief newest first (a translation is reached through its original's switch).
+                let feature = featured(site);
+                if let Some(f) = feature {
+                    ctx.insert(
+                        "featured",
+                        &Featured {
+                            item: item(site, f),
+                            key_findings: &site.briefs[f].rendered.key_findings,
+                        },
+                    );
+                } else {
+                    ctx.insert("featured", &None::<()>);
+                }
+                let shown = |b: usize| {
+                    let x = &site.briefs[b];
+                    Some(b) != feature
+                        && (x.lang.eq_ignore_ascii_case(&site.config.language)
+                            || !x.translations.iter().any(|&t| {
+                                site.briefs[t]
+                                    .lang
+                                    .eq_ignore_ascii_case(&site.config.language)
+                            }))
+                        && !(feature.is_some_and(|f| site.briefs[f].translations.contains(&b)))
+                };
+                let items: Vec<BriefItem> = (0..site.briefs.len())
+                    .filter(|&b| shown(b))
+                    .map(|b| item(site, b))
+                    .collect();
                 ctx.insert("briefs", &items);
             } else {
                 let items: Vec<BriefItem> = s.briefs.iter().map(|&b| item(site, b)).collect();

@@ -42,15 +42,10 @@ fn home_lists_briefs_newest_first_with_date_summary_and_tags() {
     let site = built();
     let home = site.html("public/index.html");
     let titles = home.texts(".brief-item-title");
+    // A translation is reached through its original's language switch, not listed twice.
     assert_eq!(
         titles,
-        // Same date: ordered by file path (`chip-controls-zh.md` sorts first).
-        [
-            "Rare earths",
-            "晶片管制的代價",
-            "Chip controls & their costs",
-            "Methods"
-        ]
+        ["Rare earths", "Chip controls & their costs", "Methods"]
     );
     let first = home.all(".brief-item")[0];
     assert_eq!(first.value().attr("lang"), Some("en"));
@@ -61,8 +56,45 @@ fn home_lists_briefs_newest_first_with_date_summary_and_tags() {
         ["Gallium, germanium and the rest."]
     );
     assert_eq!(item.texts("a.tag"), ["export controls", "minerals"]);
-    // The intro from content/_index.md.
+    let chips = Page(scraper::Html::parse_fragment(
+        &home.all(".brief-item")[1].html(),
+    ));
+    assert_eq!(chips.attr("a.translation-link", "hreflang"), "zh-Hant");
+    assert_eq!(
+        chips.attr("a.translation-link", "href"),
+        "/briefs/briefs/chip-controls-zh/"
+    );
+    // The intro from content/_index.md; no featured brief without a `weight`.
     assert_eq!(home.texts(".home-intro strong"), ["fixture"]);
+    assert!(home.all(".featured").is_empty());
+}
+
+#[test]
+fn the_brief_with_the_lowest_weight_is_featured_with_its_key_findings() {
+    let site = TestSite::fixture("basic");
+    let path = site.path("content/briefs/chip-controls.md");
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "translation_key: chips\n",
+        "translation_key: chips\nweight: 1\n",
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    site.build().assert_ok();
+    let home = site.html("public/index.html");
+    assert_eq!(
+        home.texts(".featured-title"),
+        ["Chip controls & their costs"]
+    );
+    assert_eq!(
+        home.texts(".featured .key-findings li").len(),
+        2,
+        "one item per row of the section's list"
+    );
+    assert!(
+        !home
+            .texts(".brief-item-title")
+            .contains(&"Chip controls & their costs".to_string())
+    );
 }
 
 #[test]
