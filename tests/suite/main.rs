@@ -7,6 +7,7 @@ mod support;
 mod build;
 mod citations;
 mod claims;
+mod demo;
 mod errors;
 mod i18n;
 mod init;
