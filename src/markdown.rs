@@ -833,7 +833,7 @@ fn fill_claim_tags(html: &str, out: &Rendered) -> String {
                 .map(|g| g.number);
             match note {
                 Some(n) => result.push_str(&format!(
-                    "<span class=\"claim claim-{status}\" id=\"claim-{}\" data-note=\"{n}\" aria-describedby=\"sidenote-{n}\">",
+                    "<span class=\"claim claim-{status}\" id=\"claim-{}\" data-note=\"{n}\" tabindex=\"0\" aria-describedby=\"sidenote-{n}\">",
                     c.number
                 )),
                 None => result.push_str(&format!("<span class=\"claim claim-{status}\" id=\"claim-{}\">", c.number)),
