@@ -450,18 +450,37 @@ struct Numeral {
 }
 
 /// The ASCII word at `i`, lowercased (empty when longer than any number word), and its end.
-fn ascii_word(t: &Text, i: usize) -> (String, usize) {
+fn ascii_word(t: &Text, i: usize) -> (Word, usize) {
     let mut e = i;
     while e < t.len() && t.c[e].is_ascii_alphabetic() {
         e += 1;
     }
-    if e - i > 12 {
-        return (String::new(), e);
+    let mut w = Word { buf: [0; 12], len: 0 };
+    if e - i <= 12 {
+        for (k, c) in t.c[i..e].iter().enumerate() {
+            w.buf[k] = c.to_ascii_lowercase() as u8;
+        }
+        w.len = e - i;
     }
-    (
-        t.c[i..e].iter().map(|c| c.to_ascii_lowercase()).collect(),
-        e,
-    )
+    (w, e)
+}
+
+/// A short lowercase ASCII word, without allocating.
+struct Word {
+    buf: [u8; 12],
+    len: usize,
+}
+
+impl Word {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl PartialEq<&str> for Word {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// Can a numeral start with this word?
@@ -810,7 +829,7 @@ fn find_numerals(t: &Text) -> Vec<Numeral> {
         if c.is_ascii_alphabetic() && (i == 0 || !t.c[i - 1].is_ascii_alphanumeric()) {
             // Only a few words can start a numeral: check the word before parsing.
             let (word, word_end) = ascii_word(t, i);
-            if !starts_numeral(&word) {
+            if !starts_numeral(word.as_str()) {
                 i = word_end;
                 continue;
             }
@@ -1105,7 +1124,12 @@ fn attach_unit(t: &Text, n: &Numeral) -> Option<Unit> {
         } else {
             start
         };
+        // Only prefixes ending in the character just before the number (or before a space).
+        let last_chars = [start.checked_sub(1).and_then(|k| t.at(k)), s.checked_sub(1).and_then(|k| t.at(k))];
         for (p, code) in CURRENCY_PREFIXES {
+            if !last_chars.contains(&p.chars().last()) {
+                continue;
+            }
             let len = p.chars().count();
             for from in [start, s] {
                 if from >= len && t.starts(from - len, p) {
@@ -1349,8 +1373,10 @@ fn attach_unit(t: &Text, n: &Numeral) -> Option<Unit> {
         }
     }
     // Money suffixes: 830億美元, 3000億元, 1.2万亿元人民币, 60.5元/千克, "3 billion yuan".
+    let first = t.at(s);
     for (w, code) in CN_MONEY_SUFFIXES {
-        if t.starts(s, w)
+        if w.chars().next() == first
+            && t.starts(s, w)
             && !(*w == "元" && t.at(s + 1).is_some_and(|c| "素首旦月年帥帅老".contains(c)))
         {
             let mut x = s + w.chars().count();
@@ -1385,7 +1411,11 @@ fn attach_unit(t: &Text, n: &Numeral) -> Option<Unit> {
         }
     }
     if currency.is_none() {
+        let first = t.at(s).map(|c| c.to_ascii_lowercase());
         for (w, code) in EN_MONEY_SUFFIXES {
+            if w.chars().next() != first {
+                continue;
+            }
             if let Some(x) = t.word_ci(s, w) {
                 return Some(Unit {
                     start,
@@ -1565,7 +1595,11 @@ fn time_unit(t: &Text, n: &Numeral, end: usize, s: usize, value: f64) -> Option<
         {
             at = t.skip_spaces(x, 1);
         }
+        let first = t.at(at).map(|c| c.to_ascii_lowercase());
         for (w, unit) in EN_TIME {
+            if w.chars().next() != first {
+                continue;
+            }
             if let Some(x) = t.word_ci(at, w) {
                 // "the first quarter" is a label; "two quarters" a length.
                 return Some(Unit {
@@ -1714,6 +1748,7 @@ fn special_words(t: &Text, out: &mut Vec<(Numeral, Option<Unit>)>) {
         let c = t.c[i];
         if c.is_ascii_alphabetic() && (i == 0 || !t.c[i - 1].is_ascii_alphanumeric()) {
             let (word, word_end) = ascii_word(t, i);
+            let word = word.as_str();
             if !(word == "half"
                 || word.ends_with("fold")
                 || EN_MULTIPLES.iter().any(|(w, _)| *w == word))
