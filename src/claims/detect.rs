@@ -2226,9 +2226,14 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
             "二五八萬",
         ];
         let full = t.slice(start, end);
-        if FIXED
-            .iter()
-            .any(|f| *f == full || *f == word2 || *f == word3)
+        let len = end - start;
+        let first = t.c[start];
+        if FIXED.iter().any(|f| {
+            f.starts_with(first) && {
+                let fl = f.chars().count();
+                fl >= len && fl <= len + 2 && t.starts(start, f)
+            }
+        })
             && !(full == "九成" || word2 == "九成" || full == "千億")
         {
             // A fixed word is no quantity, unless a unit makes it one (一年, 一倍, 一半).
