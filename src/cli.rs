@@ -22,6 +22,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Check the site (front matter, links, anchors, templates) without writing anything.
     Check(CheckArgs),
+    /// Preview the site locally: build, serve on loopback, rebuild and reload on every save.
+    Serve(ServeArgs),
     /// Create a new site with one sample brief in DIR (which must be empty or absent).
     Init(InitArgs),
     /// Quantitative claims: detect them in text, or list the site's.
@@ -72,6 +74,25 @@ pub struct BuildArgs {
     /// Use this base URL instead of site.yaml's `base_url` (e.g. for a preview deploy).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The site's root folder (holding site.yaml and content/).
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub root: PathBuf,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 1111)]
+    pub port: u16,
+    /// Address to listen on. Anything but loopback exposes the preview to the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Include briefs marked `draft: true`.
+    #[arg(long)]
+    pub drafts: bool,
+    /// Open the site in the default browser.
+    #[arg(long)]
+    pub open: bool,
 }
 
 #[derive(Debug, Args)]

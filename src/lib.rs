@@ -30,6 +30,7 @@ pub mod pages;
 pub mod pipeline;
 pub mod report;
 pub mod sentences;
+pub mod serve;
 pub mod site;
 pub mod sources;
 pub mod templates;

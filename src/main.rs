@@ -91,6 +91,13 @@ fn main() -> ExitCode {
             run_pipeline(&opts)
         }
         Command::Check(args) => run_pipeline(&options(args.site, Mode::Check)),
+        Command::Serve(args) => ExitCode::from(sourced::serve::run(sourced::serve::ServeOptions {
+            root: args.root,
+            port: args.port,
+            bind: args.bind,
+            drafts: args.drafts,
+            open: args.open,
+        })),
         Command::Claims(ClaimsCommand::List(args)) => {
             let json = args.json;
             let opts = options(args.site, Mode::Check);

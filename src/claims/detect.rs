@@ -455,7 +455,10 @@ fn ascii_word(t: &Text, i: usize) -> (Word, usize) {
     while e < t.len() && t.c[e].is_ascii_alphabetic() {
         e += 1;
     }
-    let mut w = Word { buf: [0; 12], len: 0 };
+    let mut w = Word {
+        buf: [0; 12],
+        len: 0,
+    };
     if e - i <= 12 {
         for (k, c) in t.c[i..e].iter().enumerate() {
             w.buf[k] = c.to_ascii_lowercase() as u8;
@@ -1125,7 +1128,10 @@ fn attach_unit(t: &Text, n: &Numeral) -> Option<Unit> {
             start
         };
         // Only prefixes ending in the character just before the number (or before a space).
-        let last_chars = [start.checked_sub(1).and_then(|k| t.at(k)), s.checked_sub(1).and_then(|k| t.at(k))];
+        let last_chars = [
+            start.checked_sub(1).and_then(|k| t.at(k)),
+            s.checked_sub(1).and_then(|k| t.at(k)),
+        ];
         for (p, code) in CURRENCY_PREFIXES {
             if !last_chars.contains(&p.chars().last()) {
                 continue;
@@ -2089,7 +2095,6 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
     // Chinese fixed words: 十四五, 十九大, 兩岸, 一再, 三重...
     if n.script == Script::Chinese {
         let word2 = t.slice(start, end + 1);
-        let word3 = t.slice(start, end + 2);
         let word4 = t.slice(start, end + 3);
         if ["十大建設", "十大建设"].contains(&word4.as_str()) {
             return None;
@@ -2233,8 +2238,7 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
                 let fl = f.chars().count();
                 fl >= len && fl <= len + 2 && t.starts(start, f)
             }
-        })
-            && !(full == "九成" || word2 == "九成" || full == "千億")
+        }) && !(full == "九成" || word2 == "九成" || full == "千億")
         {
             // A fixed word is no quantity, unless a unit makes it one (一年, 一倍, 一半).
             let never = matches!(
