@@ -13,3 +13,4 @@ mod i18n;
 mod init;
 mod links;
 mod output;
+mod serve;
