@@ -125,7 +125,21 @@ fn build_generation(
         mode: Mode::Build,
     };
     let outcome = pipeline::build(&options);
-    crate::report::print_all(&outcome.diagnostics);
+    // Errors in full; warnings only counted, so a rebuild's output stays readable (and fast).
+    let errors: Vec<Diagnostic> = outcome
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    crate::report::print_all(&errors);
+    let warnings = outcome.diagnostics.len() - errors.len();
+    if warnings > 0 {
+        eprintln!(
+            "{warnings} warning{} (`sourced check` lists them)",
+            if warnings == 1 { "" } else { "s" }
+        );
+    }
     if outcome.ok {
         Ok(out.canonicalize().unwrap_or(out))
     } else {
