@@ -148,20 +148,10 @@ impl Diagnostic {
     }
 
     /// Sort key: file, then offset, then message, so reports are stable.
-    fn sort_key(&self) -> (PathBuf, usize, Severity, &str) {
+    fn sort_key(&self) -> (&Path, usize, Severity, &str) {
         match &self.location {
-            Some(loc) => (
-                loc.file.display_path.clone(),
-                loc.range.start,
-                self.severity,
-                &self.message,
-            ),
-            None => (
-                self.path.clone().unwrap_or_default(),
-                0,
-                self.severity,
-                &self.message,
-            ),
+            Some(loc) => (&loc.file.display_path, loc.range.start, self.severity, &self.message),
+            None => (self.path.as_deref().unwrap_or(Path::new("")), 0, self.severity, &self.message),
         }
     }
 }
@@ -228,9 +218,7 @@ impl Diagnostics {
     /// Sorted by file and position, duplicates removed.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
         self.items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        self.items.dedup_by(|a, b| {
-            a.message == b.message && a.position() == b.position() && a.severity == b.severity
-        });
+        self.items.dedup_by(|a, b| a.sort_key() == b.sort_key());
         self.items
     }
 

@@ -257,3 +257,124 @@ impl Staging {
 fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
     Diagnostic::error(format!("cannot write {}: {e}", path.display())).in_file(path)
 }
+
+/// Where rendered files go: a [`Staging`] folder (a build) or an [`IncrementalDir`] (serve).
+pub trait Writer: Sync {
+    fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic>;
+    fn copy(&self, rel: &str, from: &Path) -> Result<(), Diagnostic>;
+}
+
+impl Writer for Staging {
+    fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
+        Staging::write(self, rel, bytes)
+    }
+    fn copy(&self, rel: &str, from: &Path) -> Result<(), Diagnostic> {
+        Staging::copy(self, rel, from)
+    }
+}
+
+/// A folder kept up to date across rebuilds: a file is written only when its bytes changed
+/// (to a temporary name, then renamed, so a reader never sees half a file), and files a
+/// rebuild no longer produces are removed. Used by `serve`, where rewriting thousands of
+/// unchanged files on every save would dominate the rebuild.
+pub struct IncrementalDir {
+    root: PathBuf,
+    previous: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    current: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    written: std::sync::atomic::AtomicUsize,
+}
+
+fn fingerprint(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+impl IncrementalDir {
+    pub fn new(root: PathBuf) -> Self {
+        IncrementalDir {
+            root,
+            previous: Default::default(),
+            current: Default::default(),
+            written: Default::default(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path_of(&self, rel: &str) -> Result<PathBuf, Diagnostic> {
+        let mut path = self.root.clone();
+        for seg in rel.split('/') {
+            if seg.is_empty() || seg == "." || seg == ".." || seg.contains('\\') {
+                return Err(Diagnostic::error(format!("refusing to write `{rel}`: not a plain relative path")));
+            }
+            path.push(seg);
+        }
+        Ok(path)
+    }
+
+    /// Starts a rebuild: every file it produces is recorded.
+    pub fn begin(&self) {
+        if let Ok(mut c) = self.current.lock() {
+            c.clear();
+        }
+        self.written.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Ends a successful rebuild: removes files it did not produce. Returns how many files
+    /// were written.
+    pub fn finish(&self) -> usize {
+        let (Ok(mut prev), Ok(cur)) = (self.previous.lock(), self.current.lock()) else {
+            return 0;
+        };
+        for stale in prev.keys().filter(|k| !cur.contains_key(*k)) {
+            if let Ok(p) = self.path_of(stale) {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        *prev = cur.clone();
+        self.written.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Forgets a failed rebuild's records (the folder still holds the last good files).
+    pub fn abandon(&self) {
+        if let (Ok(prev), Ok(mut cur)) = (self.previous.lock(), self.current.lock()) {
+            *cur = prev.clone();
+        }
+    }
+}
+
+impl Writer for IncrementalDir {
+    fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
+        let fp = fingerprint(bytes);
+        if let Ok(mut cur) = self.current.lock() {
+            cur.insert(rel.to_string(), fp);
+        }
+        let unchanged = self.previous.lock().ok().and_then(|p| p.get(rel).copied()) == Some(fp);
+        let path = self.path_of(rel)?;
+        if unchanged && path.is_file() {
+            return Ok(());
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_error(&path, e))?;
+        }
+        let tmp = path.with_file_name(format!(
+            ".{}.sourced-tmp",
+            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        ));
+        std::fs::write(&tmp, bytes).map_err(|e| io_error(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))?;
+        self.written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn copy(&self, rel: &str, from: &Path) -> Result<(), Diagnostic> {
+        let bytes = std::fs::read(from).map_err(|e| {
+            Diagnostic::error(format!("cannot read {}: {e}", from.display())).in_file(from)
+        })?;
+        self.write(rel, &bytes)
+    }
+}

@@ -244,24 +244,52 @@ fn resolve_output(opts: &Options, config: &SiteConfig) -> Result<PathBuf, Diagno
     })
 }
 
-/// Runs the whole build (or check).
+/// Runs the whole build (or check) into the output folder, replacing it only on success.
 pub fn build(opts: &Options) -> Outcome {
+    build_into(opts, None)
+}
+
+/// Builds into a folder kept up to date across rebuilds (`serve`): only changed files are
+/// written. The output-folder checks and the atomic swap do not apply.
+pub fn build_incremental(opts: &Options, dir: &output::IncrementalDir) -> Outcome {
+    dir.begin();
+    let outcome = build_into(opts, Some(dir));
+    if outcome.ok {
+        dir.finish();
+    } else {
+        dir.abandon();
+    }
+    outcome
+}
+
+fn build_into(opts: &Options, incremental: Option<&output::IncrementalDir>) -> Outcome {
     let started = Instant::now();
     let mut diags = Diagnostics::new();
     let mut stats = Stats::default();
+    let timings = std::env::var_os("SOURCED_TIMINGS").is_some();
+    let phase = |name: &str, t: &mut Instant| {
+        if timings {
+            eprintln!("timing: {name} {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+        }
+        *t = Instant::now();
+    };
+    let mut t = Instant::now();
     let Some(site) = load(opts, &mut diags) else {
         return finish(diags, opts.strict, stats);
     };
     let strict = opts.strict || site.config.strict;
     stats.briefs = site.briefs.len();
-    let output_dir = match resolve_output(opts, &site.config) {
-        Ok(p) => Some(p),
-        Err(d) => {
-            if opts.mode == Mode::Build {
-                diags.push(d);
+    let output_dir = match incremental {
+        Some(dir) => Some(dir.root().to_path_buf()),
+        None => match resolve_output(opts, &site.config) {
+            Ok(p) => Some(p),
+            Err(d) => {
+                if opts.mode == Mode::Build {
+                    diags.push(d);
+                }
+                None
             }
-            None
-        }
+        },
     };
     let (theme, theme_diags) = theme::resolve(&opts.root, &site.config);
     diags.extend(theme_diags);
@@ -284,6 +312,7 @@ pub fn build(opts: &Options) -> Outcome {
         return finish(diags, strict, stats);
     }
 
+    phase("load+parse+assemble", &mut t);
     // Render every page in parallel (order-preserving), collecting every failure.
     let jobs = pages::jobs(&site);
     let rendered: Vec<Result<(String, String), Diagnostic>> = jobs
@@ -301,16 +330,26 @@ pub fn build(opts: &Options) -> Outcome {
         return finish(diags, strict, stats);
     }
 
-    let staging = match Staging::new(&output_dir) {
-        Ok(s) => s,
-        Err(d) => {
-            diags.push(d);
-            return finish(diags, strict, stats);
+    phase("render pages", &mut t);
+    let staging = if incremental.is_some() {
+        None
+    } else {
+        match Staging::new(&output_dir) {
+            Ok(s) => Some(s),
+            Err(d) => {
+                diags.push(d);
+                return finish(diags, strict, stats);
+            }
         }
+    };
+    let writer: &dyn output::Writer = match (&staging, incremental) {
+        (Some(s), _) => s,
+        (None, Some(dir)) => dir,
+        (None, None) => return finish(diags, strict, stats),
     };
     let write_results: Vec<Result<(), Diagnostic>> = outputs
         .par_iter()
-        .map(|(path, text)| staging.write(path, text.as_bytes()))
+        .map(|(path, text)| writer.write(path, text.as_bytes()))
         .collect();
     diags.extend(write_results.into_iter().filter_map(Result::err));
     // Static files: the theme's and the site's, then content assets beside their pages.
@@ -322,7 +361,7 @@ pub fn build(opts: &Options) -> Outcome {
                 copies.push((rel, p.clone()));
                 Ok(())
             }
-            StaticSource::Embedded(bytes) => staging.write(&rel, bytes),
+            StaticSource::Embedded(bytes) => writer.write(&rel, bytes),
         };
         if let Err(d) = res {
             diags.push(d);
@@ -333,15 +372,18 @@ pub fn build(opts: &Options) -> Outcome {
     }
     let copy_results: Vec<Result<(), Diagnostic>> = copies
         .par_iter()
-        .map(|(rel, from)| staging.copy(rel, from))
+        .map(|(rel, from)| writer.copy(rel, from))
         .collect();
     diags.extend(copy_results.into_iter().filter_map(Result::err));
     if diags.has_errors() {
         return finish(diags, strict, stats);
     }
+    phase("write", &mut t);
     stats.pages = outputs.len();
     stats.files = outputs.len() + copies.len();
-    if let Err(d) = staging.commit() {
+    if let Some(staging) = staging
+        && let Err(d) = staging.commit()
+    {
         diags.push(d);
     }
     stats.output_dir = Some(output_dir);

@@ -24,6 +24,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 
 use crate::diagnostics::Diagnostic;
+use crate::output::IncrementalDir;
 use crate::pipeline::{self, Mode, Options};
 
 /// How to serve.
@@ -108,23 +109,17 @@ fn report_json(diags: &[Diagnostic]) -> String {
     serde_json::json!({ "diagnostics": list }).to_string()
 }
 
-/// One full build into a new generation folder under `work`.
-fn build_generation(
-    opts: &ServeOptions,
-    work: &Path,
-    n: u64,
-    base_url: &str,
-) -> Result<PathBuf, Vec<Diagnostic>> {
-    let out = work.join(format!("gen-{n}"));
+/// One build into the served folder: only files whose bytes changed are rewritten.
+fn build_once(opts: &ServeOptions, dir: &IncrementalDir, base_url: &str) -> Result<(), Vec<Diagnostic>> {
     let options = Options {
         root: opts.root.clone(),
-        output: Some(out.clone()),
+        output: Some(dir.root().to_path_buf()),
         base_url: Some(base_url.to_string()),
         drafts: opts.drafts,
         strict: false,
         mode: Mode::Build,
     };
-    let outcome = pipeline::build(&options);
+    let outcome = pipeline::build_incremental(&options, dir);
     // Errors in full; warnings only counted, so a rebuild's output stays readable (and fast).
     let errors: Vec<Diagnostic> = outcome
         .diagnostics
@@ -140,11 +135,7 @@ fn build_generation(
             if warnings == 1 { "" } else { "s" }
         );
     }
-    if outcome.ok {
-        Ok(out.canonicalize().unwrap_or(out))
-    } else {
-        Err(outcome.diagnostics)
-    }
+    if outcome.ok { Ok(()) } else { Err(outcome.diagnostics) }
 }
 
 async fn serve(opts: ServeOptions) -> u8 {
@@ -191,20 +182,22 @@ async fn serve(opts: ServeOptions) -> u8 {
 
     // The first build; an error here still serves (an empty site with the overlay).
     let started = Instant::now();
-    let mut generation = 0u64;
+    let site_dir = work.path().join("site");
+    if let Err(e) = std::fs::create_dir_all(&site_dir) {
+        eprintln!("error: cannot create {}: {e}", site_dir.display());
+        return 1;
+    }
+    let dir = Arc::new(IncrementalDir::new(site_dir.canonicalize().unwrap_or(site_dir)));
     let first = {
         let o = opts.clone();
-        let w = work.path().to_path_buf();
+        let d = Arc::clone(&dir);
         let u = url.clone();
-        tokio::task::spawn_blocking(move || build_generation(&o, &w, 0, &u)).await
+        tokio::task::spawn_blocking(move || build_once(&o, &d, &u)).await
     };
-    let (current, last_error) = match first {
-        Ok(Ok(dir)) => (dir, None),
-        Ok(Err(diags)) => {
-            let empty = work.path().join("empty");
-            let _ = std::fs::create_dir_all(&empty);
-            (empty, Some(report_json(&diags)))
-        }
+    let current = dir.root().to_path_buf();
+    let last_error = match first {
+        Ok(Ok(())) => None,
+        Ok(Err(diags)) => Some(report_json(&diags)),
         Err(e) => {
             eprintln!("error: the build panicked: {e}");
             return 1;
@@ -269,37 +262,26 @@ async fn serve(opts: ServeOptions) -> u8 {
 
     let rebuild_state = Arc::clone(&state);
     let rebuild_opts = opts.clone();
-    let work_dir = work.path().to_path_buf();
+    let rebuild_dir = Arc::clone(&dir);
     let rebuild_url = url.clone();
     let (resync_tx, mut resync_rx) = mpsc::unbounded_channel::<()>();
     tokio::spawn(async move {
         while ev_rx.recv().await.is_some() {
             // Coalesce everything that arrived meanwhile into one rebuild.
             while ev_rx.try_recv().is_ok() {}
-            generation += 1;
             let t0 = Instant::now();
             let o = rebuild_opts.clone();
-            let w = work_dir.clone();
+            let d = Arc::clone(&rebuild_dir);
             let u = rebuild_url.clone();
-            let n = generation;
-            let result = tokio::task::spawn_blocking(move || build_generation(&o, &w, n, &u)).await;
+            let result = tokio::task::spawn_blocking(move || build_once(&o, &d, &u)).await;
             let _ = resync_tx.send(());
             match result {
-                Ok(Ok(dir)) => {
-                    let old = match rebuild_state.current.lock() {
-                        Ok(mut cur) => std::mem::replace(&mut *cur, dir),
-                        Err(_) => continue,
-                    };
+                Ok(Ok(())) => {
                     if let Ok(mut e) = rebuild_state.last_error.lock() {
                         *e = None;
                     }
                     eprintln!("rebuilt in {} ms; reloading", t0.elapsed().as_millis());
                     let _ = rebuild_state.tx.send(Message::Reload);
-                    // Let requests already reading the old generation finish.
-                    tokio::spawn(async move {
-                        tokio::time::sleep(Duration::from_secs(5)).await;
-                        let _ = std::fs::remove_dir_all(old);
-                    });
                 }
                 Ok(Err(diags)) => {
                     let json = report_json(&diags);
