@@ -93,6 +93,10 @@ pub struct ServeArgs {
     /// Open the site in the default browser.
     #[arg(long)]
     pub open: bool,
+    /// Write the preview into this folder instead of a temporary one (it is kept up to date,
+    /// with local URLs; not for publishing).
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

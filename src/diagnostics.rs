@@ -150,8 +150,18 @@ impl Diagnostic {
     /// Sort key: file, then offset, then message, so reports are stable.
     fn sort_key(&self) -> (&Path, usize, Severity, &str) {
         match &self.location {
-            Some(loc) => (&loc.file.display_path, loc.range.start, self.severity, &self.message),
-            None => (self.path.as_deref().unwrap_or(Path::new("")), 0, self.severity, &self.message),
+            Some(loc) => (
+                &loc.file.display_path,
+                loc.range.start,
+                self.severity,
+                &self.message,
+            ),
+            None => (
+                self.path.as_deref().unwrap_or(Path::new("")),
+                0,
+                self.severity,
+                &self.message,
+            ),
         }
     }
 }

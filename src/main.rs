@@ -97,6 +97,7 @@ fn main() -> ExitCode {
             bind: args.bind,
             drafts: args.drafts,
             open: args.open,
+            output: args.output,
         })),
         Command::Claims(ClaimsCommand::List(args)) => {
             let json = args.json;

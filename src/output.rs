@@ -309,7 +309,9 @@ impl IncrementalDir {
         let mut path = self.root.clone();
         for seg in rel.split('/') {
             if seg.is_empty() || seg == "." || seg == ".." || seg.contains('\\') {
-                return Err(Diagnostic::error(format!("refusing to write `{rel}`: not a plain relative path")));
+                return Err(Diagnostic::error(format!(
+                    "refusing to write `{rel}`: not a plain relative path"
+                )));
             }
             path.push(seg);
         }
@@ -336,6 +338,10 @@ impl IncrementalDir {
             }
         }
         *prev = cur.clone();
+        let marker = self.root.join(MARKER);
+        if !marker.is_file() {
+            let _ = std::fs::write(marker, MARKER_TEXT);
+        }
         self.written.load(std::sync::atomic::Ordering::Relaxed)
     }
 
@@ -363,11 +369,14 @@ impl Writer for IncrementalDir {
         }
         let tmp = path.with_file_name(format!(
             ".{}.sourced-tmp",
-            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
         ));
         std::fs::write(&tmp, bytes).map_err(|e| io_error(&tmp, e))?;
         std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))?;
-        self.written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.written
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 
@@ -376,5 +385,22 @@ impl Writer for IncrementalDir {
             Diagnostic::error(format!("cannot read {}: {e}", from.display())).in_file(from)
         })?;
         self.write(rel, &bytes)
+    }
+}
+
+impl IncrementalDir {
+    /// Starts a partial rebuild: only the files written now are recorded.
+    pub fn begin_partial(&self) {
+        if let Ok(mut c) = self.current.lock() {
+            c.clear();
+        }
+        self.written.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Ends a partial rebuild: what was written joins the record; nothing is removed.
+    pub fn settle_partial(&self) {
+        if let (Ok(mut prev), Ok(mut cur)) = (self.previous.lock(), self.current.lock()) {
+            prev.extend(cur.drain());
+        }
     }
 }

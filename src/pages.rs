@@ -288,6 +288,11 @@ pub struct ClaimSource<'a> {
 
 /// Every claim of the site, briefs newest first, claims in reading order.
 pub fn claim_rows(site: &Site) -> Vec<ClaimRow<'_>> {
+    let source_urls: std::collections::HashMap<&str, &str> = site
+        .sources
+        .iter()
+        .map(|e| (e.key.as_str(), e.address.url.as_str()))
+        .collect();
     let mut rows = Vec::new();
     for b in &site.briefs {
         for c in &b.rendered.claims {
@@ -297,11 +302,9 @@ pub fn claim_rows(site: &Site) -> Vec<ClaimRow<'_>> {
                 .map(|(k, loc)| ClaimSource {
                     key: k,
                     title: site.bib.get(k).map_or("", |s| s.title.as_str()),
-                    url: site
-                        .sources
-                        .iter()
-                        .find(|e| e.key == k)
-                        .map(|e| e.address.url.clone())
+                    url: source_urls
+                        .get(k)
+                        .map(|u| u.to_string())
                         .unwrap_or_default(),
                     locator: loc,
                 })

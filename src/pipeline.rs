@@ -4,6 +4,7 @@
 //! stop. Every stage's diagnostics are collected; the run stops before *writing* whenever any
 //! is an error (or, under `--strict`, a warning), so a failed build never touches the output.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -55,6 +56,8 @@ pub struct Stats {
 #[derive(Debug)]
 pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
+    /// Warnings in the run (some may not be in `diagnostics` after a partial rebuild).
+    pub warning_count: usize,
     pub ok: bool,
     pub stats: Stats,
 }
@@ -64,8 +67,10 @@ fn finish(mut diags: Diagnostics, strict: bool, stats: Stats) -> Outcome {
         diags.promote_warnings();
     }
     let ok = !diags.has_errors();
+    let warning_count = diags.warning_count();
     Outcome {
         diagnostics: diags.into_sorted(),
+        warning_count,
         ok,
         stats,
     }
@@ -156,8 +161,9 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
     let sections = keep_ok(sections, diags);
 
     // Every source of the site: the site-wide bibliography, then each published brief's own.
-    let (mut defs, bib_diags) = sources::load_site_wide(root, &content.data);
+    let (site_wide_defs, bib_diags) = sources::load_site_wide(root, &content.data);
     diags.extend(bib_diags);
+    let mut defs = site_wide_defs.clone();
     for b in &briefs {
         if opts.drafts || !b.meta.draft {
             defs.extend(b.sources.iter().cloned());
@@ -169,6 +175,8 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
     let (plan, plan_diags) = site::plan(config, briefs, sections, &content.assets, opts.drafts);
     diags.extend(plan_diags);
     let mut site = plan.site;
+    site.site_wide_defs = site_wide_defs;
+    site.load_diags = diags.iter().cloned().collect();
     let base_url = site.config.base_url.clone();
     let ctx = markdown::Context {
         targets: &plan.link_targets,
@@ -185,8 +193,9 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
             markdown::render(&b.file, b.body.clone(), &rel, &ctx, Some(&b.rules))
         })
         .collect();
-    for (b, mut r) in site.briefs.iter_mut().zip(rendered) {
-        diags.extend(std::mem::take(&mut r.diagnostics));
+    // Each body keeps its own diagnostics, so a rebuild of one brief can report them all.
+    for (b, r) in site.briefs.iter_mut().zip(rendered) {
+        diags.extend(r.diagnostics.iter().cloned());
         b.rendered = r;
     }
     for s in &mut site.sections {
@@ -196,11 +205,12 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
                 .strip_prefix("content")
                 .unwrap_or(&file.display_path)
                 .to_path_buf();
-            let mut r = markdown::render(file, body.clone(), &rel, &ctx, None);
-            diags.extend(std::mem::take(&mut r.diagnostics));
+            let r = markdown::render(file, body.clone(), &rel, &ctx, None);
+            diags.extend(r.diagnostics.iter().cloned());
             s.rendered = r;
         }
     }
+    site.link_targets = plan.link_targets;
     diags.extend(site::check_anchors(&site));
     diags.extend(site::attach_sources(&mut site, bib));
     site::relate(&mut site);
@@ -246,36 +256,45 @@ fn resolve_output(opts: &Options, config: &SiteConfig) -> Result<PathBuf, Diagno
 
 /// Runs the whole build (or check) into the output folder, replacing it only on success.
 pub fn build(opts: &Options) -> Outcome {
-    build_into(opts, None)
+    build_into(opts, None).0
 }
 
 /// Builds into a folder kept up to date across rebuilds (`serve`): only changed files are
 /// written. The output-folder checks and the atomic swap do not apply.
-pub fn build_incremental(opts: &Options, dir: &output::IncrementalDir) -> Outcome {
+pub fn build_incremental(
+    opts: &Options,
+    dir: &output::IncrementalDir,
+) -> (Outcome, Option<(Site, Templates)>) {
     dir.begin();
-    let outcome = build_into(opts, Some(dir));
+    let (outcome, kept) = build_into(opts, Some(dir));
     if outcome.ok {
         dir.finish();
     } else {
         dir.abandon();
     }
-    outcome
+    (outcome, kept)
 }
 
-fn build_into(opts: &Options, incremental: Option<&output::IncrementalDir>) -> Outcome {
+fn build_into(
+    opts: &Options,
+    incremental: Option<&output::IncrementalDir>,
+) -> (Outcome, Option<(Site, Templates)>) {
     let started = Instant::now();
     let mut diags = Diagnostics::new();
     let mut stats = Stats::default();
     let timings = std::env::var_os("SOURCED_TIMINGS").is_some();
     let phase = |name: &str, t: &mut Instant| {
         if timings {
-            eprintln!("timing: {name} {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+            eprintln!(
+                "timing: {name} {:.1} ms",
+                t.elapsed().as_secs_f64() * 1000.0
+            );
         }
         *t = Instant::now();
     };
     let mut t = Instant::now();
     let Some(site) = load(opts, &mut diags) else {
-        return finish(diags, opts.strict, stats);
+        return (finish(diags, opts.strict, stats), None);
     };
     let strict = opts.strict || site.config.strict;
     stats.briefs = site.briefs.len();
@@ -302,14 +321,14 @@ fn build_into(opts: &Options, incremental: Option<&output::IncrementalDir>) -> O
     };
     if opts.mode == Mode::Check {
         stats.seconds = started.elapsed().as_secs_f64();
-        return finish(diags, strict, stats);
+        return (finish(diags, strict, stats), None);
     }
     let stop = |d: &Diagnostics| d.has_errors() || (strict && !d.is_empty());
     let (Some(templates), Some(output_dir)) = (templates, output_dir) else {
-        return finish(diags, strict, stats);
+        return (finish(diags, strict, stats), None);
     };
     if stop(&diags) {
-        return finish(diags, strict, stats);
+        return (finish(diags, strict, stats), None);
     }
 
     phase("load+parse+assemble", &mut t);
@@ -327,7 +346,7 @@ fn build_into(opts: &Options, incremental: Option<&output::IncrementalDir>) -> O
         }
     }
     if stop(&diags) {
-        return finish(diags, strict, stats);
+        return (finish(diags, strict, stats), None);
     }
 
     phase("render pages", &mut t);
@@ -338,14 +357,14 @@ fn build_into(opts: &Options, incremental: Option<&output::IncrementalDir>) -> O
             Ok(s) => Some(s),
             Err(d) => {
                 diags.push(d);
-                return finish(diags, strict, stats);
+                return (finish(diags, strict, stats), None);
             }
         }
     };
     let writer: &dyn output::Writer = match (&staging, incremental) {
         (Some(s), _) => s,
         (None, Some(dir)) => dir,
-        (None, None) => return finish(diags, strict, stats),
+        (None, None) => return (finish(diags, strict, stats), None),
     };
     let write_results: Vec<Result<(), Diagnostic>> = outputs
         .par_iter()
@@ -376,7 +395,7 @@ fn build_into(opts: &Options, incremental: Option<&output::IncrementalDir>) -> O
         .collect();
     diags.extend(copy_results.into_iter().filter_map(Result::err));
     if diags.has_errors() {
-        return finish(diags, strict, stats);
+        return (finish(diags, strict, stats), None);
     }
     phase("write", &mut t);
     stats.pages = outputs.len();
@@ -388,5 +407,332 @@ fn build_into(opts: &Options, incremental: Option<&output::IncrementalDir>) -> O
     }
     stats.output_dir = Some(output_dir);
     stats.seconds = started.elapsed().as_secs_f64();
-    finish(diags, strict, stats)
+    (finish(diags, strict, stats), Some((site, templates)))
+}
+
+/// The result of trying to rebuild only what some edited briefs affect.
+pub enum Partial {
+    /// Done: the outcome, and how many pages were re-rendered.
+    Done(Outcome, usize),
+    /// The edit changes more than bodies (front matter, new or removed files, a failing
+    /// parse): a full build is needed.
+    NeedFull,
+}
+
+/// Does an edit keep everything other briefs and listings read from this brief's front matter?
+fn same_structure(a: &front_matter::BriefMeta, b: &front_matter::BriefMeta) -> bool {
+    a.title == b.title
+        && a.date == b.date
+        && a.updated == b.updated
+        && a.authors == b.authors
+        && a.summary == b.summary
+        && a.tags == b.tags
+        && a.lang == b.lang
+        && a.translation_key == b.translation_key
+        && a.draft == b.draft
+        && a.slug == b.slug
+        && a.weight == b.weight
+        && a.sources == b.sources
+        && a.claims == b.claims
+        && a.not_claims == b.not_claims
+}
+
+/// What other pages show of a brief's body: [listing (excerpt, key findings), claims, citations].
+fn fingerprints(b: &site::Brief) -> [u64; 3] {
+    use std::hash::{Hash, Hasher};
+    let hash = |s: String| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        s.hash(&mut h);
+        h.finish()
+    };
+    let r = &b.rendered;
+    let claims: Vec<String> = r
+        .claims
+        .iter()
+        .map(|c| {
+            format!(
+                "{}|{}|{:?}|{:?}|{:?}|{}|{:?}|{:?}|{:?}",
+                c.number,
+                c.text,
+                c.kind,
+                c.value,
+                c.unit,
+                c.sentence,
+                c.status,
+                c.citation,
+                c.binding
+            )
+        })
+        .collect();
+    let cites: Vec<String> = r
+        .citations
+        .iter()
+        .map(|g| format!("{}|{:?}|{}|{}", g.number, g.items, g.sentence, g.note_html))
+        .collect();
+    [
+        hash(format!("{}|{:?}", r.excerpt, r.key_findings)),
+        hash(claims.join("\n")),
+        hash(cites.join("\n")),
+    ]
+}
+
+/// Re-parses the briefs at `changed` (content-relative keys) whose bodies alone changed,
+/// recomputes the site-wide checks, and re-renders only the pages that can show what changed:
+/// the briefs themselves and their translations, the home page and their sections, their tag
+/// pages, the pages of every source they cite (before or after the edit), the source index,
+/// the claims table and claims.json, the feed, and every brief whose related list changed or
+/// names them. The result is the same as a full build of the same files (tested).
+pub fn rebuild_briefs(
+    site: &mut Site,
+    templates: &Templates,
+    opts: &Options,
+    changed: &[String],
+    dir: &output::IncrementalDir,
+) -> Partial {
+    let timings = std::env::var_os("SOURCED_TIMINGS").is_some();
+    let mut t = Instant::now();
+    let mut phase = |name: &str| {
+        if timings {
+            eprintln!(
+                "timing: {name} {:.1} ms",
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        t = Instant::now();
+    };
+    let mut indexes = Vec::new();
+    let mut bib_changed = false;
+    for key in changed {
+        let Some(i) = site.briefs.iter().position(|b| &b.key == key) else {
+            return Partial::NeedFull;
+        };
+        let path = opts.root.join("content").join(key);
+        let Ok(file) = discover::read_text(&opts.root, &path) else {
+            return Partial::NeedFull;
+        };
+        let Ok(split) = front_matter::split(&file) else {
+            return Partial::NeedFull;
+        };
+        let Ok(meta) = front_matter::parse_brief(&file, split.as_ref()) else {
+            return Partial::NeedFull;
+        };
+        if !same_structure(&site.briefs[i].meta, &meta) {
+            return Partial::NeedFull;
+        }
+        let body = split.map_or(0..file.text.len(), |s| s.body);
+        // Front matter byte-identical: its sources and rules (with their positions) stand.
+        let old = &site.briefs[i];
+        if old.file.text[old.meta.yaml.clone()] == file.text[meta.yaml.clone()]
+            && old.meta.yaml == meta.yaml
+        {
+            let b = &mut site.briefs[i];
+            b.file = file;
+            b.meta = meta;
+            b.body = body;
+            indexes.push(i);
+            continue;
+        }
+        bib_changed = true;
+        let origin = sources::Origin::Brief(key.clone());
+        let (defs, d1) = match &meta.sources {
+            Some(v) => sources::from_yaml(
+                &file,
+                v,
+                &meta.keys,
+                "sources.",
+                meta.keys.get("sources").unwrap_or(0..0),
+                &origin,
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let (rules, d2) = crate::claims::bindings::parse(
+            &file,
+            meta.yaml.clone(),
+            meta.claims.as_ref(),
+            meta.not_claims.as_ref(),
+            meta.keys.get("claims").unwrap_or(0..0),
+        );
+        if !d1.is_empty() || !d2.is_empty() {
+            return Partial::NeedFull;
+        }
+        let b = &mut site.briefs[i];
+        b.file = file;
+        b.meta = meta;
+        b.body = body;
+        b.sources = defs;
+        b.rules = rules;
+        indexes.push(i);
+    }
+    let before: Vec<[u64; 3]> = indexes
+        .iter()
+        .map(|&i| fingerprints(&site.briefs[i]))
+        .collect();
+    // The bibliography, from the same definitions a full build would read.
+    let bib = if bib_changed {
+        let mut defs = site.site_wide_defs.clone();
+        for b in &site.briefs {
+            defs.extend(b.sources.iter().cloned());
+        }
+        let (bib, conflicts) = sources::Bibliography::build(defs);
+        if !conflicts.is_empty() {
+            return Partial::NeedFull;
+        }
+        bib
+    } else {
+        std::mem::take(&mut site.bib)
+    };
+    let base_url = site.config.base_url.clone();
+    let targets = std::mem::take(&mut site.link_targets);
+    {
+        let ctx = markdown::Context {
+            targets: &targets,
+            bib: &bib,
+            base_url: &base_url,
+        };
+        for &i in &indexes {
+            let b = &site.briefs[i];
+            let rel = PathBuf::from(&b.key);
+            let r = markdown::render(&b.file, b.body.clone(), &rel, &ctx, Some(&b.rules));
+            site.briefs[i].rendered = r;
+        }
+    }
+    site.link_targets = targets;
+    phase("reparse");
+    let after: Vec<[u64; 3]> = indexes
+        .iter()
+        .map(|&i| fingerprints(&site.briefs[i]))
+        .collect();
+    let listing_same = before.iter().zip(&after).all(|(a, b)| a[0] == b[0]);
+    let claims_same = before.iter().zip(&after).all(|(a, b)| a[1] == b[1]);
+    let cites_same = before.iter().zip(&after).all(|(a, b)| a[2] == b[2]);
+    let old_related: Vec<Vec<usize>> = site.briefs.iter().map(|b| b.related.clone()).collect();
+    let old_cited: Vec<String> = indexes
+        .iter()
+        .flat_map(|&i| site.briefs[i].cited.clone())
+        .collect();
+
+    // Warnings of unchanged files are counted, not copied, unless strict makes them errors.
+    let strict = opts.strict || site.config.strict;
+    let mut diags = Diagnostics::new();
+    let mut kept_warnings = 0;
+    let all = site
+        .load_diags
+        .iter()
+        .chain(
+            site.briefs
+                .iter()
+                .flat_map(|b| b.rendered.diagnostics.iter()),
+        )
+        .chain(
+            site.sections
+                .iter()
+                .flat_map(|s| s.rendered.diagnostics.iter()),
+        );
+    for d in all {
+        if strict || d.is_error() {
+            diags.push(d.clone());
+        } else {
+            kept_warnings += 1;
+        }
+    }
+    diags.extend(site::check_anchors(site));
+    diags.extend(site::attach_sources(site, bib));
+    site::relate(site);
+    diags.extend(site::check_translations(site));
+    let stats = Stats {
+        briefs: site.briefs.len(),
+        ..Stats::default()
+    };
+    phase("site checks");
+    if diags.has_errors() || (strict && !diags.is_empty()) {
+        let mut outcome = finish(diags, strict, stats);
+        outcome.warning_count += kept_warnings;
+        return Partial::Done(outcome, 0);
+    }
+
+    // The pages that can show what changed.
+    let mut dirty: BTreeSet<(u8, usize)> = BTreeSet::new();
+    let mut cited: BTreeSet<String> = old_cited.into_iter().collect();
+    // Pages that list a brief show its excerpt and key findings; source pages its citing
+    // sentences; the claims table its claims. Each is redone only when what it shows changed.
+    for &i in &indexes {
+        let b = &site.briefs[i];
+        dirty.insert((0, i));
+        dirty.extend(b.translations.iter().map(|&t| (0, t)));
+        if !listing_same {
+            dirty.insert((1, 0));
+            let mut s = Some(b.section);
+            while let Some(si) = s {
+                dirty.insert((1, si));
+                s = site.sections[si].parent;
+            }
+            dirty.extend(b.tags.iter().map(|&t| (2, t)));
+        }
+        cited.extend(b.cited.iter().cloned());
+    }
+    for (j, b) in site.briefs.iter().enumerate() {
+        if b.related != old_related[j]
+            || (!listing_same && b.related.iter().any(|r| indexes.contains(r)))
+        {
+            dirty.insert((0, j));
+        }
+    }
+    if !cites_same {
+        for (e, entry) in site.sources.iter().enumerate() {
+            if cited.contains(&entry.key) {
+                dirty.insert((3, e));
+            }
+        }
+    }
+    let mut jobs: Vec<pages::Job> = dirty
+        .into_iter()
+        .map(|(kind, i)| match kind {
+            0 => pages::Job::Brief(i),
+            1 => pages::Job::Section(i),
+            2 => pages::Job::Tag(i),
+            _ => pages::Job::Source(i),
+        })
+        .collect();
+    if !cites_same || !claims_same {
+        jobs.push(pages::Job::Sources);
+    }
+    if !claims_same {
+        jobs.extend([pages::Job::Claims, pages::Job::ClaimsJson]);
+    }
+    if !listing_same {
+        jobs.push(pages::Job::Feed);
+    }
+    let site_ref: &Site = site;
+    let rendered: Vec<Result<(String, String), Diagnostic>> = jobs
+        .par_iter()
+        .map(|&job| {
+            let t0 = Instant::now();
+            let r = pages::render(site_ref, templates, job);
+            if timings {
+                eprintln!(
+                    "timing:   {job:?} {:.1} ms",
+                    t0.elapsed().as_secs_f64() * 1000.0
+                );
+            }
+            r
+        })
+        .collect();
+    phase(&format!("render {} pages", jobs.len()));
+    dir.begin_partial();
+    for r in &rendered {
+        match r {
+            Ok((path, text)) => {
+                if let Err(d) = output::Writer::write(dir, path, text.as_bytes()) {
+                    diags.push(d);
+                }
+            }
+            Err(d) => diags.push(d.clone()),
+        }
+    }
+    dir.settle_partial();
+    phase("write");
+    let count = jobs.len();
+    let mut outcome = finish(diags, strict, stats);
+    outcome.warning_count += kept_warnings;
+    Partial::Done(outcome, count)
 }

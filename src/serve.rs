@@ -35,6 +35,8 @@ pub struct ServeOptions {
     pub bind: IpAddr,
     pub drafts: bool,
     pub open: bool,
+    /// Where to keep the preview; a temporary folder when `None`.
+    pub output: Option<PathBuf>,
 }
 
 /// What open pages are told.
@@ -109,18 +111,74 @@ fn report_json(diags: &[Diagnostic]) -> String {
     serde_json::json!({ "diagnostics": list }).to_string()
 }
 
-/// One build into the served folder: only files whose bytes changed are rewritten.
-fn build_once(opts: &ServeOptions, dir: &IncrementalDir, base_url: &str) -> Result<(), Vec<Diagnostic>> {
-    let options = Options {
-        root: opts.root.clone(),
-        output: Some(dir.root().to_path_buf()),
-        base_url: Some(base_url.to_string()),
-        drafts: opts.drafts,
-        strict: false,
-        mode: Mode::Build,
-    };
-    let outcome = pipeline::build_incremental(&options, dir);
-    // Errors in full; warnings only counted, so a rebuild's output stays readable (and fast).
+/// Rebuilds the preview: only the pages an edit can change when just brief bodies changed
+/// (`pipeline::rebuild_briefs`), everything otherwise; and only changed files are written.
+struct Builder {
+    opts: ServeOptions,
+    dir: Arc<IncrementalDir>,
+    url: String,
+    /// The last good build, for partial rebuilds; `None` forces a full one.
+    kept: Option<(crate::site::Site, crate::templates::Templates)>,
+}
+
+impl Builder {
+    fn options(&self) -> Options {
+        Options {
+            root: self.opts.root.clone(),
+            output: Some(self.dir.root().to_path_buf()),
+            base_url: Some(self.url.clone()),
+            drafts: self.opts.drafts,
+            strict: false,
+            mode: Mode::Build,
+        }
+    }
+
+    /// The content-relative keys of `changed` when every one is an existing brief's file.
+    fn brief_keys(&self, changed: &[PathBuf]) -> Option<Vec<String>> {
+        let (site, _) = self.kept.as_ref()?;
+        let content = self.opts.root.join("content");
+        let canonical = content.canonicalize().ok();
+        let mut keys = Vec::new();
+        for p in changed {
+            let rel = p
+                .strip_prefix(&content)
+                .ok()
+                .or_else(|| canonical.as_ref().and_then(|c| p.strip_prefix(c).ok()))?;
+            let key = crate::urls::to_slash(rel);
+            if !p.is_file() || !site.briefs.iter().any(|b| b.key == key) {
+                return None;
+            }
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        (!keys.is_empty()).then_some(keys)
+    }
+
+    /// Returns the diagnostics of a failed build, and whether the rebuild was partial.
+    fn rebuild(&mut self, changed: &[PathBuf]) -> (Result<(), Vec<Diagnostic>>, bool) {
+        let options = self.options();
+        if let Some(keys) = self.brief_keys(changed)
+            && let Some((site, templates)) = self.kept.as_mut()
+        {
+            match pipeline::rebuild_briefs(site, templates, &options, &keys, &self.dir) {
+                pipeline::Partial::Done(outcome, _) => {
+                    if !outcome.ok {
+                        self.kept = None;
+                    }
+                    return (report(outcome), true);
+                }
+                pipeline::Partial::NeedFull => {}
+            }
+        }
+        let (outcome, kept) = pipeline::build_incremental(&options, &self.dir);
+        self.kept = if outcome.ok { kept } else { None };
+        (report(outcome), false)
+    }
+}
+
+/// Prints errors in full and warnings as a count (a rebuild's output stays readable).
+fn report(outcome: pipeline::Outcome) -> Result<(), Vec<Diagnostic>> {
     let errors: Vec<Diagnostic> = outcome
         .diagnostics
         .iter()
@@ -128,14 +186,18 @@ fn build_once(opts: &ServeOptions, dir: &IncrementalDir, base_url: &str) -> Resu
         .cloned()
         .collect();
     crate::report::print_all(&errors);
-    let warnings = outcome.diagnostics.len() - errors.len();
+    let warnings = outcome.warning_count;
     if warnings > 0 {
         eprintln!(
             "{warnings} warning{} (`sourced check` lists them)",
             if warnings == 1 { "" } else { "s" }
         );
     }
-    if outcome.ok { Ok(()) } else { Err(outcome.diagnostics) }
+    if outcome.ok {
+        Ok(())
+    } else {
+        Err(outcome.diagnostics)
+    }
 }
 
 async fn serve(opts: ServeOptions) -> u8 {
@@ -182,17 +244,36 @@ async fn serve(opts: ServeOptions) -> u8 {
 
     // The first build; an error here still serves (an empty site with the overlay).
     let started = Instant::now();
-    let site_dir = work.path().join("site");
+    let site_dir = match &opts.output {
+        Some(out) => match crate::output::check_output_dir(&opts.root, out) {
+            Ok(p) => p,
+            Err(msg) => {
+                eprintln!("error: refusing this output folder: {msg}");
+                return 1;
+            }
+        },
+        None => work.path().join("site"),
+    };
     if let Err(e) = std::fs::create_dir_all(&site_dir) {
         eprintln!("error: cannot create {}: {e}", site_dir.display());
         return 1;
     }
-    let dir = Arc::new(IncrementalDir::new(site_dir.canonicalize().unwrap_or(site_dir)));
+    let dir = Arc::new(IncrementalDir::new(
+        site_dir.canonicalize().unwrap_or(site_dir),
+    ));
+    let builder = Arc::new(Mutex::new(Builder {
+        opts: opts.clone(),
+        dir: Arc::clone(&dir),
+        url: url.clone(),
+        kept: None,
+    }));
     let first = {
-        let o = opts.clone();
-        let d = Arc::clone(&dir);
-        let u = url.clone();
-        tokio::task::spawn_blocking(move || build_once(&o, &d, &u)).await
+        let b = Arc::clone(&builder);
+        tokio::task::spawn_blocking(move || match b.lock() {
+            Ok(mut b) => b.rebuild(&[]).0,
+            Err(_) => Err(Vec::new()),
+        })
+        .await
     };
     let current = dir.root().to_path_buf();
     let last_error = match first {
@@ -223,7 +304,7 @@ async fn serve(opts: ServeOptions) -> u8 {
     });
 
     // Watch the inputs; rebuild on each debounced batch of changes.
-    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<()>();
+    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
     let watch_root = opts.root.clone();
     let mut debouncer = match notify_debouncer_full::new_debouncer(
         Duration::from_millis(40),
@@ -232,22 +313,27 @@ async fn serve(opts: ServeOptions) -> u8 {
             use notify_debouncer_full::notify::EventKind;
             use notify_debouncer_full::notify::event::ModifyKind;
             // Reads (access events) and metadata changes are not edits.
-            if let Ok(events) = res
-                && events.iter().any(|e| {
-                    matches!(
-                        e.kind,
-                        EventKind::Create(_)
-                            | EventKind::Remove(_)
-                            | EventKind::Modify(
-                                ModifyKind::Data(_)
-                                    | ModifyKind::Name(_)
-                                    | ModifyKind::Any
-                                    | ModifyKind::Other
-                            )
-                    ) && e.paths.iter().any(|p| is_input(&watch_root, p))
-                })
-            {
-                let _ = ev_tx.send(());
+            if let Ok(events) = res {
+                let paths: Vec<PathBuf> = events
+                    .iter()
+                    .filter(|e| {
+                        matches!(
+                            e.kind,
+                            EventKind::Create(_)
+                                | EventKind::Remove(_)
+                                | EventKind::Modify(
+                                    ModifyKind::Data(_)
+                                        | ModifyKind::Name(_)
+                                        | ModifyKind::Any
+                                        | ModifyKind::Other
+                                )
+                        )
+                    })
+                    .flat_map(|e| e.paths.iter().filter(|p| is_input(&watch_root, p)).cloned())
+                    .collect();
+                if !paths.is_empty() {
+                    let _ = ev_tx.send(paths);
+                }
             }
         },
     ) {
@@ -261,19 +347,29 @@ async fn serve(opts: ServeOptions) -> u8 {
     sync_watches(&mut debouncer, &opts.root, &mut watched);
 
     let rebuild_state = Arc::clone(&state);
-    let rebuild_opts = opts.clone();
-    let rebuild_dir = Arc::clone(&dir);
-    let rebuild_url = url.clone();
+    let rebuild_builder = Arc::clone(&builder);
     let (resync_tx, mut resync_rx) = mpsc::unbounded_channel::<()>();
     tokio::spawn(async move {
-        while ev_rx.recv().await.is_some() {
+        while let Some(mut changed) = ev_rx.recv().await {
             // Coalesce everything that arrived meanwhile into one rebuild.
-            while ev_rx.try_recv().is_ok() {}
+            while let Ok(more) = ev_rx.try_recv() {
+                changed.extend(more);
+            }
+            changed.sort();
+            changed.dedup();
             let t0 = Instant::now();
-            let o = rebuild_opts.clone();
-            let d = Arc::clone(&rebuild_dir);
-            let u = rebuild_url.clone();
-            let result = tokio::task::spawn_blocking(move || build_once(&o, &d, &u)).await;
+            let b = Arc::clone(&rebuild_builder);
+            let result = tokio::task::spawn_blocking(move || match b.lock() {
+                Ok(mut b) => b.rebuild(&changed),
+                Err(_) => (Err(Vec::new()), false),
+            })
+            .await
+            .map(|(r, partial)| {
+                if partial {
+                    eprintln!("(partial rebuild)");
+                }
+                r
+            });
             let _ = resync_tx.send(());
             match result {
                 Ok(Ok(())) => {

@@ -77,6 +77,8 @@ pub struct Brief {
     pub tags: Vec<usize>,
     /// Other briefs sharing sources or tags, the strongest first.
     pub related: Vec<usize>,
+    /// Sources defined in the brief's own front matter.
+    pub sources: Vec<crate::sources::Definition>,
     /// Keys of the sources the brief cites, in order of first citation.
     pub cited: Vec<String>,
     pub rules: crate::claims::bindings::ClaimRules,
@@ -138,6 +140,12 @@ pub struct Site {
     /// One entry per source, sorted by title (then key).
     pub sources: Vec<SourceEntry>,
     pub sources_address: Address,
+    /// What each content `.md` (or asset) path became, for link rewriting.
+    pub link_targets: BTreeMap<String, LinkTarget>,
+    /// Definitions from content/sources.* (kept so a rebuild can redo the bibliography).
+    pub site_wide_defs: Vec<crate::sources::Definition>,
+    /// Diagnostics of the load stage not tied to one brief's body (kept for rebuilds).
+    pub load_diags: Vec<Diagnostic>,
 }
 
 /// URLs decided, bodies not yet rendered.
@@ -412,6 +420,7 @@ pub fn plan(
             related: Vec::new(),
             cited: Vec::new(),
             rules: b.rules,
+            sources: b.sources,
         });
     }
 
@@ -548,6 +557,9 @@ pub fn plan(
                 assets,
                 bib: crate::sources::Bibliography::default(),
                 sources: Vec::new(),
+                link_targets: BTreeMap::new(),
+                site_wide_defs: Vec::new(),
+                load_diags: Vec::new(),
                 sources_address: Address::new(&config_for_sources, "sources/".to_string()),
             },
             link_targets,
@@ -649,16 +661,31 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
         }
         b.cited = cited;
     }
+    // Addresses of sources already placed by an earlier run (a rebuild): URL joins are not free.
+    let mut previous: BTreeMap<String, Address> = std::mem::take(&mut site.sources)
+        .into_iter()
+        .map(|e| (e.key, e.address))
+        .collect();
+    // Which briefs use each key (citations and bindings), and each brief by its path.
+    let mut users: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, b) in site.briefs.iter().enumerate() {
+        for k in &b.cited {
+            users.entry(k.as_str()).or_default().push(i);
+        }
+    }
+    let by_path: BTreeMap<&str, usize> = site
+        .briefs
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.key.as_str(), i))
+        .collect();
     for def in &bib.definitions {
         let key = &def.source.key;
         let used = match &def.origin {
-            Origin::SiteWide => {
-                by_key.contains_key(key) || site.briefs.iter().any(|b| b.cited.contains(key))
-            }
-            Origin::Brief(path) => site
-                .briefs
-                .iter()
-                .any(|b| &b.key == path && b.cited.contains(key)),
+            Origin::SiteWide => users.contains_key(key.as_str()),
+            Origin::Brief(path) => by_path
+                .get(path.as_str())
+                .is_some_and(|&i| users.get(key.as_str()).is_some_and(|u| u.contains(&i))),
         };
         if !used {
             let place = match &def.origin {
@@ -678,34 +705,26 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
         .map(|def| {
             let key = def.source.key.clone();
             let citations = by_key.remove(&key).unwrap_or_default();
-            let mut briefs: Vec<usize> = citations.iter().map(|(b, _)| *b).collect();
-            briefs.extend(
-                site.briefs
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| b.rules.bindings.iter().any(|x| x.source == key))
-                    .map(|(i, _)| i),
-            );
+            // Every brief that cites or binds it (`cited` holds both).
+            let mut briefs: Vec<usize> = users.get(key.as_str()).cloned().unwrap_or_default();
             briefs.sort_unstable();
             briefs.dedup();
             SourceEntry {
-                address: Address::new(&site.config, format!("sources/{key}/")),
+                address: previous
+                    .remove(key.as_str())
+                    .unwrap_or_else(|| Address::new(&site.config, format!("sources/{key}/"))),
                 key,
                 brief_count: briefs.len(),
                 citations,
             }
         })
         .collect();
-    entries.sort_by(|a, b| {
-        let ta = bib
-            .get(&a.key)
+    entries.sort_by_cached_key(|e| {
+        let title = bib
+            .get(&e.key)
             .map(|s| s.title.to_lowercase())
             .unwrap_or_default();
-        let tb = bib
-            .get(&b.key)
-            .map(|s| s.title.to_lowercase())
-            .unwrap_or_default();
-        ta.cmp(&tb).then(a.key.cmp(&b.key))
+        (title, e.key.clone())
     });
     site.sources = entries;
     site.bib = bib;
@@ -723,23 +742,39 @@ pub fn relate(site: &mut Site) {
         }
     }
     let mut related = vec![Vec::new(); n];
+    // One score slot per brief, reset through the list of slots touched.
+    let mut score = vec![0usize; n];
+    let mut touched: Vec<usize> = Vec::new();
     for (i, b) in site.briefs.iter().enumerate() {
-        let mut score: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut add = |o: usize, s: usize| {
+            if score[o] == 0 {
+                touched.push(o);
+            }
+            score[o] += s;
+        };
         for k in &b.cited {
             for &o in &by_source[k.as_str()] {
-                *score.entry(o).or_default() += 2;
+                add(o, 2);
             }
         }
         for &t in &b.tags {
             for &o in &site.tags[t].briefs {
-                *score.entry(o).or_default() += 1;
+                add(o, 1);
             }
         }
-        score.remove(&i);
-        for t in &b.translations {
-            score.remove(t);
+        score[i] = 0;
+        for &t in &b.translations {
+            score[t] = 0;
         }
-        let mut ranked: Vec<(usize, usize)> = score.into_iter().collect();
+        let mut ranked: Vec<(usize, usize)> = touched
+            .iter()
+            .filter(|&&o| score[o] > 0)
+            .map(|&o| (o, score[o]))
+            .collect();
+        for &o in &touched {
+            score[o] = 0;
+        }
+        touched.clear();
         // Briefs are newest first, so a lower index breaks ties toward the newer brief.
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         related[i] = ranked.into_iter().take(5).map(|(o, _)| o).collect();

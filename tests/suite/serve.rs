@@ -245,3 +245,84 @@ fn survives_moving_the_brief_folder() {
             .contains("Still watched after the move.")
     );
 }
+
+#[test]
+fn a_partial_rebuild_equals_a_full_build_of_the_same_files() {
+    let site = TestSite::fixture("cited");
+    let preview = TestSite::bare();
+    let out = preview.path("preview");
+    let mut child = bin()
+        .args(["serve", "--port", "0", "--root"])
+        .arg(site.root())
+        .arg("--output")
+        .arg(&out)
+        .current_dir(site.root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().rsplit(" at ").next().unwrap().to_string();
+    let port: u16 = url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let server = Server { child, port };
+    let mut events = subscribe(server.port);
+    std::thread::sleep(Duration::from_millis(300));
+    let compare = |label: &str| {
+        let full = preview.path(&format!("full-{label}"));
+        let run = bin()
+            .args(["build", "--root"])
+            .arg(site.root())
+            .args(["--base-url", &url, "--output"])
+            .arg(&full)
+            .current_dir(preview.root())
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let a = crate::support::snapshot(&out);
+        let b = crate::support::snapshot(&full);
+        let names = |v: &[(std::path::PathBuf, Vec<u8>)]| {
+            v.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(names(&a), names(&b), "{label}: different files");
+        for ((p, x), (_, y)) in a.iter().zip(&b) {
+            assert!(x == y, "{label}: {p:?} differs from a full build");
+        }
+    };
+    // A body edit: a new sentence with a figure and a citation (claims, notes, source pages).
+    let path = site.path("content/minerals.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!("{text}\nOutput rose 12% in 2023 [@iea2023, table 3].\n"),
+    )
+    .unwrap();
+    wait_event(&mut events, "reload");
+    compare("body");
+    // A prose-only edit.
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}\nPlain words only.\n")).unwrap();
+    wait_event(&mut events, "reload");
+    compare("prose");
+    // A front-matter edit (a full rebuild).
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "title: \"Minerals\"",
+        "title: \"Critical minerals\"",
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    wait_event(&mut events, "reload");
+    compare("front matter");
+}
