@@ -18,7 +18,8 @@ pub fn is_cjk(tag: &str) -> bool {
     matches!(primary.as_str(), "zh" | "ja" | "ko")
 }
 
-const MONTHS: [&str; 12] = [
+/// English month names, January first.
+pub const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",

@@ -188,21 +188,6 @@ fn is_valid_attr_token(s: &str) -> bool {
             .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == ':' || c == '.')
 }
 
-fn escape_attr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -478,11 +463,11 @@ pub fn render(
                 let class_attr = if classes.is_empty() {
                     String::new()
                 } else {
-                    format!(" class=\"{}\"", escape_attr(&classes.join(" ")))
+                    format!(" class=\"{}\"", crate::html::escape(&classes.join(" ")))
                 };
                 html_events.push(Event::Html(CowStr::from(format!(
                     "<h{n} id=\"{}\"{class_attr}>",
-                    escape_attr(&id)
+                    crate::html::escape(&id)
                 ))));
                 html_events.extend(inner);
                 html_events.push(Event::Html(CowStr::from(format!("</h{n}>\n"))));

@@ -205,16 +205,7 @@ impl Staging {
     }
 
     fn path_of(&self, rel: &str) -> Result<PathBuf, Diagnostic> {
-        let mut path = self.dir.path().to_path_buf();
-        for seg in rel.split('/') {
-            if seg.is_empty() || seg == "." || seg == ".." || seg.contains('\\') {
-                return Err(Diagnostic::error(format!(
-                    "refusing to write `{rel}`: not a plain relative path"
-                )));
-            }
-            path.push(seg);
-        }
-        Ok(path)
+        join_rel(self.dir.path(), rel)
     }
 
     /// Replaces the output folder with the staging folder, keeping `.git` and `CNAME`.
@@ -252,6 +243,20 @@ impl Staging {
         }
         std::fs::remove_dir_all(&old).map_err(|e| io_error(&old, e))
     }
+}
+
+/// `root` joined with a `/`-separated relative path that may not climb out of it.
+fn join_rel(root: &Path, rel: &str) -> Result<PathBuf, Diagnostic> {
+    let mut path = root.to_path_buf();
+    for seg in rel.split('/') {
+        if seg.is_empty() || seg == "." || seg == ".." || seg.contains('\\') {
+            return Err(Diagnostic::error(format!(
+                "refusing to write `{rel}`: not a plain relative path"
+            )));
+        }
+        path.push(seg);
+    }
+    Ok(path)
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
@@ -306,16 +311,7 @@ impl IncrementalDir {
     }
 
     fn path_of(&self, rel: &str) -> Result<PathBuf, Diagnostic> {
-        let mut path = self.root.clone();
-        for seg in rel.split('/') {
-            if seg.is_empty() || seg == "." || seg == ".." || seg.contains('\\') {
-                return Err(Diagnostic::error(format!(
-                    "refusing to write `{rel}`: not a plain relative path"
-                )));
-            }
-            path.push(seg);
-        }
-        Ok(path)
+        join_rel(&self.root, rel)
     }
 
     /// Starts a rebuild: every file it produces is recorded.

@@ -110,27 +110,7 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
             let split = front_matter::split(&file).map_err(|d| vec![d])?;
             let meta = front_matter::parse_brief(&file, split.as_ref())?;
             let body = split.map_or(0..file.text.len(), |s| s.body);
-            // The brief's own `sources:`, validated here (in parallel) with their positions.
-            let (sources, source_diags) = match &meta.sources {
-                Some(v) => {
-                    let anchor = meta.keys.get("sources").unwrap_or(0..0);
-                    let origin = sources::Origin::Brief(crate::urls::to_slash(&e.rel));
-                    sources::from_yaml(&file, v, &meta.keys, "sources.", anchor, &origin)
-                }
-                None => (Vec::new(), Vec::new()),
-            };
-            let (rules, rule_diags) = crate::claims::bindings::parse(
-                &file,
-                meta.yaml.clone(),
-                meta.claims.as_ref(),
-                meta.not_claims.as_ref(),
-                meta.keys.get("claims").unwrap_or(0..0),
-            );
-            let mut problems = source_diags;
-            problems.extend(rule_diags);
-            if !problems.is_empty() {
-                return Err(problems);
-            }
+            let (sources, rules) = brief_extras(&file, &meta, &crate::urls::to_slash(&e.rel))?;
             Ok(LoadedBrief {
                 file,
                 rel: e.rel.clone(),
@@ -216,6 +196,41 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
     site::relate(&mut site);
     diags.extend(site::check_translations(&site));
     Some(site)
+}
+
+/// A brief's own `sources:` and claim rules, validated with their positions.
+fn brief_extras(
+    file: &std::sync::Arc<crate::diagnostics::SourceText>,
+    meta: &front_matter::BriefMeta,
+    key: &str,
+) -> Result<
+    (
+        Vec<sources::Definition>,
+        crate::claims::bindings::ClaimRules,
+    ),
+    Vec<Diagnostic>,
+> {
+    let (defs, mut problems) = match &meta.sources {
+        Some(v) => {
+            let anchor = meta.keys.get("sources").unwrap_or(0..0);
+            let origin = sources::Origin::Brief(key.to_string());
+            sources::from_yaml(file, v, &meta.keys, "sources.", anchor, &origin)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let (rules, rule_diags) = crate::claims::bindings::parse(
+        file,
+        meta.yaml.clone(),
+        meta.claims.as_ref(),
+        meta.not_claims.as_ref(),
+        meta.keys.get("claims").unwrap_or(0..0),
+    );
+    problems.extend(rule_diags);
+    if problems.is_empty() {
+        Ok((defs, rules))
+    } else {
+        Err(problems)
+    }
 }
 
 fn keep_ok<T>(items: Vec<Result<T, Vec<Diagnostic>>>, diags: &mut Diagnostics) -> Vec<T> {
@@ -533,28 +548,9 @@ pub fn rebuild_briefs(
             continue;
         }
         bib_changed = true;
-        let origin = sources::Origin::Brief(key.clone());
-        let (defs, d1) = match &meta.sources {
-            Some(v) => sources::from_yaml(
-                &file,
-                v,
-                &meta.keys,
-                "sources.",
-                meta.keys.get("sources").unwrap_or(0..0),
-                &origin,
-            ),
-            None => (Vec::new(), Vec::new()),
-        };
-        let (rules, d2) = crate::claims::bindings::parse(
-            &file,
-            meta.yaml.clone(),
-            meta.claims.as_ref(),
-            meta.not_claims.as_ref(),
-            meta.keys.get("claims").unwrap_or(0..0),
-        );
-        if !d1.is_empty() || !d2.is_empty() {
+        let Ok((defs, rules)) = brief_extras(&file, &meta, key) else {
             return Partial::NeedFull;
-        }
+        };
         let b = &mut site.briefs[i];
         b.file = file;
         b.meta = meta;

@@ -95,20 +95,7 @@ impl PartialDate {
 
     /// As written in the reference list: `2020`, `March 2020`, `14 March 2020`.
     pub fn display(&self) -> String {
-        const MONTHS: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
+        use crate::lang::MONTHS;
         match (self.month, self.day) {
             (Some(m), Some(d)) => format!(
                 "{d} {} {}",

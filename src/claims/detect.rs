@@ -1115,6 +1115,16 @@ const EN_TIME: &[(&str, &str)] = &[
     ("quarters", "quarter"),
 ];
 
+/// The first entry of `table` whose word (case-insensitive) stands at `at`: its end and value.
+/// Only entries starting with the character at `at` are tried.
+fn lookup_word<'a>(t: &Text, at: usize, table: &[(&str, &'a str)]) -> Option<(usize, &'a str)> {
+    let first = t.at(at).map(|c| c.to_ascii_lowercase());
+    table
+        .iter()
+        .filter(|(w, _)| w.chars().next() == first)
+        .find_map(|(w, v)| t.word_ci(at, w).map(|x| (x, *v)))
+}
+
 /// Finds the unit after a numeral ending at `e` (and a currency before `start`).
 fn attach_unit(t: &Text, n: &Numeral) -> Option<Unit> {
     let (start, e, v) = (n.start, n.end, n.value);
@@ -1416,22 +1426,16 @@ fn attach_unit(t: &Text, n: &Numeral) -> Option<Unit> {
             });
         }
     }
-    if currency.is_none() {
-        let first = t.at(s).map(|c| c.to_ascii_lowercase());
-        for (w, code) in EN_MONEY_SUFFIXES {
-            if w.chars().next() != first {
-                continue;
-            }
-            if let Some(x) = t.word_ci(s, w) {
-                return Some(Unit {
-                    start,
-                    end: x,
-                    kind: Kind::Money,
-                    value,
-                    unit: (*code).into(),
-                });
-            }
-        }
+    if currency.is_none()
+        && let Some((x, code)) = lookup_word(t, s, EN_MONEY_SUFFIXES)
+    {
+        return Some(Unit {
+            start,
+            end: x,
+            kind: Kind::Money,
+            value,
+            unit: code.into(),
+        });
     }
     if let Some(code) = currency {
         // "$2 billion U.S."
@@ -1601,21 +1605,14 @@ fn time_unit(t: &Text, n: &Numeral, end: usize, s: usize, value: f64) -> Option<
         {
             at = t.skip_spaces(x, 1);
         }
-        let first = t.at(at).map(|c| c.to_ascii_lowercase());
-        for (w, unit) in EN_TIME {
-            if w.chars().next() != first {
-                continue;
-            }
-            if let Some(x) = t.word_ci(at, w) {
-                // "the first quarter" is a label; "two quarters" a length.
-                return Some(Unit {
-                    start,
-                    end: x,
-                    kind: Kind::Duration,
-                    value,
-                    unit: (*unit).into(),
-                });
-            }
+        if let Some((x, unit)) = lookup_word(t, at, EN_TIME) {
+            return Some(Unit {
+                start,
+                end: x,
+                kind: Kind::Duration,
+                value,
+                unit: unit.into(),
+            });
         }
         if t.at(end) == Some('-') {
             for w in ["year", "month", "week", "day", "hour", "decade"] {

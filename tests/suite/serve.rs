@@ -13,6 +13,7 @@ use crate::support::{TestSite, bin};
 struct Server {
     child: Child,
     port: u16,
+    url: String,
 }
 
 impl Drop for Server {
@@ -34,9 +35,15 @@ impl Drop for Server {
 }
 
 fn start(site: &TestSite) -> Server {
+    start_with(site, &[])
+}
+
+/// Starts `sourced serve` on a free port with extra arguments; the server's URL is in `url`.
+fn start_with(site: &TestSite, extra: &[&std::ffi::OsStr]) -> Server {
     let mut child = bin()
         .args(["serve", "--port", "0", "--root"])
         .arg(site.root())
+        .args(extra)
         .current_dir(site.root())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -46,13 +53,19 @@ fn start(site: &TestSite) -> Server {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let port: u16 = line
+    let url = line
         .trim()
+        .rsplit(" at ")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let port: u16 = url
+        .trim_end_matches('/')
         .rsplit(':')
         .next()
-        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no URL in {line:?}"));
-    Server { child, port }
+    Server { child, port, url }
 }
 
 /// (status, headers lowercased, body) of a raw GET.
@@ -251,29 +264,8 @@ fn a_partial_rebuild_equals_a_full_build_of_the_same_files() {
     let site = TestSite::fixture("cited");
     let preview = TestSite::bare();
     let out = preview.path("preview");
-    let mut child = bin()
-        .args(["serve", "--port", "0", "--root"])
-        .arg(site.root())
-        .arg("--output")
-        .arg(&out)
-        .current_dir(site.root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().rsplit(" at ").next().unwrap().to_string();
-    let port: u16 = url
-        .trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let server = Server { child, port };
+    let server = start_with(&site, &["--output".as_ref(), out.as_os_str()]);
+    let url = server.url.clone();
     let mut events = subscribe(server.port);
     std::thread::sleep(Duration::from_millis(300));
     let compare = |label: &str| {
