@@ -542,27 +542,9 @@ fn host_allowed(state: &AppState, headers: &HeaderMap) -> bool {
         .is_some_and(|h| state.hosts.iter().any(|ok| ok.eq_ignore_ascii_case(h)))
 }
 
-/// Decodes `%xx` escapes; `None` when the result is not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() + 1 && i + 2 <= b.len() - 1 + 1 {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 /// Maps a request path to a file in `root`, or `None` when it is not allowed or absent.
 pub fn resolve(root: &Path, raw_path: &str) -> Option<PathBuf> {
-    let decoded = percent_decode(raw_path)?;
+    let decoded = crate::urls::percent_decode(raw_path)?;
     if decoded.contains(['\0', '\\']) {
         return None;
     }

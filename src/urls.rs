@@ -91,6 +91,24 @@ pub fn to_slash(p: &Path) -> String {
         .join("/")
 }
 
+/// Decodes `%xx` escapes. `None` when an escape is malformed or the result is not UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// Does a link destination carry a scheme (`https:`, `mailto:`, `javascript:`)?
 pub fn scheme_of(dest: &str) -> Option<String> {
     let cleaned: String = dest
@@ -156,6 +174,15 @@ mod tests {
             Some(PathBuf::from("briefs/c.md"))
         );
         assert_eq!(resolve_relative(from, "../../x.md"), None);
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%20b%2F").as_deref(), Some("a b/"));
+        assert_eq!(percent_decode("%E7%A8%80").as_deref(), Some("稀"));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%4"), None);
+        assert_eq!(percent_decode("%ff"), None);
     }
 
     #[test]
