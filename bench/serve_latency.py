@@ -87,7 +87,7 @@ def main():
     print(f"save -> reload event at an open page (median of {a.edits}): {med(to_reload) * 1000:.0f} ms"
           f" = {med(to_reload) / full * 100:.1f}% of a full build")
     print(f"save -> new page fetched (median of {a.edits}): {med(to_page) * 1000:.0f} ms"
-          " (includes the watcher's 40 ms debounce)")
+          " (includes the watcher's 25 ms debounce)")
 
 
 if __name__ == "__main__":

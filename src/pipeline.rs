@@ -192,7 +192,8 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
     }
     site.link_targets = plan.link_targets;
     diags.extend(site::check_anchors(&site));
-    diags.extend(site::attach_sources(&mut site, bib));
+    site.attach_diags = site::attach_sources(&mut site, bib);
+    diags.extend(site.attach_diags.iter().cloned());
     site::relate(&mut site);
     diags.extend(site::check_translations(&site));
     Some(site)
@@ -632,8 +633,14 @@ pub fn rebuild_briefs(
         }
     }
     diags.extend(site::check_anchors(site));
-    diags.extend(site::attach_sources(site, bib));
-    site::relate(site);
+    // Same citations and bibliography: sources, their pages' data and related briefs stand.
+    if bib_changed || !cites_same {
+        site.attach_diags = site::attach_sources(site, bib);
+        site::relate(site);
+    } else {
+        site.bib = bib;
+    }
+    diags.extend(site.attach_diags.iter().cloned());
     diags.extend(site::check_translations(site));
     let stats = Stats {
         briefs: site.briefs.len(),

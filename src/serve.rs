@@ -307,7 +307,7 @@ async fn serve(opts: ServeOptions) -> u8 {
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
     let watch_root = opts.root.clone();
     let mut debouncer = match notify_debouncer_full::new_debouncer(
-        Duration::from_millis(40),
+        Duration::from_millis(25),
         None,
         move |res: notify_debouncer_full::DebounceEventResult| {
             use notify_debouncer_full::notify::EventKind;

@@ -146,6 +146,8 @@ pub struct Site {
     pub site_wide_defs: Vec<crate::sources::Definition>,
     /// Diagnostics of the load stage not tied to one brief's body (kept for rebuilds).
     pub load_diags: Vec<Diagnostic>,
+    /// What attaching sources reported (unused definitions), kept for rebuilds.
+    pub attach_diags: Vec<Diagnostic>,
 }
 
 /// URLs decided, bodies not yet rendered.
@@ -560,6 +562,7 @@ pub fn plan(
                 link_targets: BTreeMap::new(),
                 site_wide_defs: Vec::new(),
                 load_diags: Vec::new(),
+                attach_diags: Vec::new(),
                 sources_address: Address::new(&config_for_sources, "sources/".to_string()),
             },
             link_targets,
