@@ -787,6 +787,13 @@ pub fn relate(site: &mut Site) {
     }
 }
 
+/// Can two figures state the same thing? Same kind (money with money, a share with a share),
+/// or percentage points written as "points".
+fn same_measure(a: &crate::markdown::Claim, b: &crate::markdown::Claim) -> bool {
+    let points = |c: &crate::markdown::Claim| c.unit == "pp" || c.unit == "pt";
+    a.kind == b.kind || (points(a) && points(b))
+}
+
 /// Translations must agree on their figures: each sourced claim in a brief needs a claim in
 /// every translation with a shared source and the same value (to either side's precision).
 pub fn check_translations(site: &Site) -> Vec<Diagnostic> {
@@ -808,6 +815,7 @@ pub fn check_translations(site: &Site) -> Vec<Diagnostic> {
                     .collect();
                 let found = b.rendered.claims.iter().any(|d| {
                     d.status == ClaimStatus::Sourced
+                        && same_measure(c, d)
                         && d.sources(&b.rendered, Some(&b.rules))
                             .iter()
                             .any(|(k, _)| keys.contains(k))

@@ -265,3 +265,19 @@ fn figures_in_code_headings_and_citations_are_not_claims() {
     );
     site.run(&["check", "--strict"]).assert_ok();
 }
+
+#[test]
+fn a_translation_counterpart_must_measure_the_same_thing() {
+    // 60% (0.6) is not "one year" (1), however close the numbers.
+    let site = TestSite::new();
+    site.write("content/sources.yaml", SOURCES);
+    site.write(
+        "content/en.md",
+        "---\ntitle: E\ndate: 2024-01-01\ntranslation_key: t\n---\nShares fell 60% [@bcg2020].\n",
+    );
+    site.write("content/zh.md", "---\ntitle: Z\ndate: 2024-01-01\nlang: zh-Hant\ntranslation_key: t\n---\n過去一年下滑[@bcg2020]。\n");
+    site.run(&["check", "--strict"]).assert_error(&[
+        "`60%` (source bcg2020) has no counterpart in the zh-Hant translation",
+        "`一年` (source bcg2020) has no counterpart in the en translation",
+    ]);
+}
