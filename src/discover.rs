@@ -90,6 +90,17 @@ pub fn walk(root: &Path, dir: &Path) -> (Vec<Entry>, Vec<Diagnostic>) {
                         continue;
                     }
                 }
+                Err(_) => {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "{} is a broken symlink (its target is missing or it loops)",
+                            display(root, path).display()
+                        ))
+                        .in_file(display(root, path))
+                        .hint("remove the link or point it at a file inside the site"),
+                    );
+                    continue;
+                }
                 _ => {
                     diags.push(
                         Diagnostic::error(format!(

@@ -243,10 +243,20 @@ pub fn render(
             .contains('@')
             .then(|| (CowStr::from(CITE_DEST), CowStr::from("")))
     };
-    let events: Vec<(Event, Range<usize>)> =
-        Parser::new_with_broken_link_callback(src, parser_options(), Some(&mut callback))
-            .into_offset_iter()
-            .collect();
+    let parser = Parser::new_with_broken_link_callback(src, parser_options(), Some(&mut callback));
+    // `[@key]: https://...` would silently turn every `[@key]` into a plain link.
+    for (label, def) in parser.reference_definitions().iter() {
+        if label.trim_start().starts_with('@') {
+            out.diagnostics.push(
+                Diagnostic::error(format!(
+                    "a link definition named `[{label}]` hides the citation of that key"
+                ))
+                .at(file, base + def.span.start..base + def.span.end)
+                .hint("rename the link definition; `[@key]` is for citations"),
+            );
+        }
+    }
+    let events: Vec<(Event, Range<usize>)> = parser.into_offset_iter().collect();
     let mut html_events: Vec<Event> = Vec::with_capacity(events.len());
     let mut warned_html = false;
     let mut in_first_para = false;
@@ -266,8 +276,35 @@ pub fn render(
     let mut in_image = false;
     let mut in_code = false;
 
+    // Block containers nested deeper than browsers handle are refused.
+    const MAX_DEPTH: usize = 100;
+    let mut depth = 0usize;
+    let mut too_deep = false;
     for (event, range) in events {
         let range = base + range.start..base + range.end;
+        match &event {
+            Event::Start(
+                Tag::BlockQuote(_) | Tag::List(_) | Tag::Item | Tag::FootnoteDefinition(_),
+            ) => {
+                depth += 1;
+                if depth > MAX_DEPTH && !too_deep {
+                    too_deep = true;
+                    out.diagnostics.push(
+                        Diagnostic::error(format!(
+                            "blocks are nested more than {MAX_DEPTH} levels deep"
+                        ))
+                        .at(file, range.start..range.start + 1)
+                        .hint("flatten the quotes or lists"),
+                    );
+                }
+            }
+            Event::End(
+                TagEnd::BlockQuote(_) | TagEnd::List(_) | TagEnd::Item | TagEnd::FootnoteDefinition,
+            ) => {
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
         if in_citation {
             if matches!(event, Event::End(TagEnd::Link)) {
                 in_citation = false;
@@ -317,9 +354,30 @@ pub fn render(
             Event::End(
                 TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::Heading(_),
             ) => {
+                // Sentence bounds once per block; each citation and claim finds its own by
+                // binary search, and each sentence's text is tidied once (linear in the block).
+                let bounds = if block_cites.is_empty() && block_claims.is_empty() {
+                    Vec::new()
+                } else {
+                    crate::sentences::bounds(&block)
+                };
+                let sentence_index = |o: usize| {
+                    bounds
+                        .partition_point(|r| r.end <= o)
+                        .min(bounds.len().saturating_sub(1))
+                };
+                let mut tidy_cache: BTreeMap<usize, String> = BTreeMap::new();
+                let mut sentence_text = |i: usize| -> String {
+                    tidy_cache
+                        .entry(i)
+                        .or_insert_with(|| {
+                            let r = crate::sentences::trim(&block, bounds[i].clone());
+                            truncate_chars(&tidy_sentence(&block[r]), 600)
+                        })
+                        .clone()
+                };
                 for (offset, group) in block_cites.iter() {
-                    let r = crate::sentences::around(&block, *offset);
-                    out.citations[*group].sentence = tidy_sentence(&block[r]);
+                    out.citations[*group].sentence = sentence_text(sentence_index(*offset));
                 }
                 if in_findings.is_some() {
                     finding.push_str(&block);
@@ -333,12 +391,15 @@ pub fn render(
                     }
                 }
                 for (offset, len, ci) in block_claims.drain(..) {
-                    let r = crate::sentences::around(&block, offset);
+                    let si = sentence_index(offset);
+                    let end = bounds[si].end;
                     let claim = &mut out.claims[ci];
-                    claim.sentence = tidy_sentence(&block[r.clone()]);
+                    claim.sentence = sentence_text(si);
+                    // The first citation after the figure, if it is still in the sentence.
+                    let next = block_cites.partition_point(|(o, _)| *o < offset + len);
                     claim.citation = block_cites
-                        .iter()
-                        .find(|(o, _)| *o >= offset + len && *o <= r.end)
+                        .get(next)
+                        .filter(|(o, _)| *o <= end)
                         .map(|(_, g)| *g);
                 }
                 block_cites.clear();
@@ -536,6 +597,9 @@ pub fn render(
 /// Marks where a claim's opening tag goes until its note is known.
 const CLAIM_MARK: char = '\u{E000}';
 
+/// Most figures one brief may state; past it the brief is an error (a runaway or generated file).
+pub const MAX_CLAIMS: usize = 20_000;
+
 /// Detects the quantities in one text event: records the claims and returns the events that
 /// replace the text (text, claim-open marker, figure, `</span>`, text ...).
 fn find_claims<'a>(
@@ -546,9 +610,20 @@ fn find_claims<'a>(
     out: &mut Rendered,
     block_claims: &mut Vec<(usize, usize, usize)>,
 ) -> Option<Vec<Event<'a>>> {
-    let found = crate::claims::detect::detect(t);
+    if out.claims.len() >= MAX_CLAIMS {
+        return None;
+    }
+    let mut found = crate::claims::detect::detect(t);
     if found.is_empty() {
         return None;
+    }
+    if out.claims.len() + found.len() > MAX_CLAIMS {
+        found.truncate(MAX_CLAIMS - out.claims.len());
+        out.diagnostics.push(
+            Diagnostic::error(format!("this brief states more than {MAX_CLAIMS} figures"))
+                .at(file, range.start..range.start)
+                .hint("split the brief, or move tables of data to a linked file"),
+        );
     }
     let source = &file.text[range.clone()];
     let mut events = Vec::new();
@@ -717,8 +792,36 @@ fn apply_rules(
             c.status = ClaimStatus::Sourced;
         }
     }
-    for c in &out.claims {
-        if c.status == ClaimStatus::Unsourced {
+    // At most this many unsourced figures are reported one by one per brief; the rest are counted.
+    const REPORTED: usize = 50;
+    let unsourced = out
+        .claims
+        .iter()
+        .filter(|c| c.status == ClaimStatus::Unsourced)
+        .count();
+    if unsourced > REPORTED
+        && let Some(c) = out
+            .claims
+            .iter()
+            .filter(|c| c.status == ClaimStatus::Unsourced)
+            .nth(REPORTED)
+    {
+        out.diagnostics.push(
+            Diagnostic::warning(format!(
+                "{} more unsourced figures in this brief",
+                unsourced - REPORTED
+            ))
+            .at(file, c.range.clone())
+            .hint("`sourced claims list` lists every figure with its status"),
+        );
+    }
+    for c in out
+        .claims
+        .iter()
+        .filter(|c| c.status == ClaimStatus::Unsourced)
+        .take(REPORTED)
+    {
+        {
             out.diagnostics.push(
                 Diagnostic::warning(format!("unsourced claim `{}`", c.text))
                     .at(file, c.range.clone())
@@ -1196,5 +1299,97 @@ mod tests {
     fn excerpt_is_first_paragraph() {
         let r = run("# T\n\nFirst *para* here.\n\nSecond.\n", &[]);
         assert_eq!(r.excerpt, "First para here.");
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::path::PathBuf;
+
+    fn markdown() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "# ",
+            "## H {#x onclick=alert(1)}\n",
+            "> ",
+            "- ",
+            "1. ",
+            "\n",
+            "\n\n",
+            "`",
+            "```\n",
+            "[",
+            "]",
+            "(",
+            ")",
+            "[@",
+            "@",
+            "k",
+            "k2",
+            ", p. 4",
+            ";",
+            "\\[@",
+            "![",
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "javascript:alert(1)",
+            "&#106;avascript:x",
+            "data:text/html,x",
+            "[x](javascript:alert(1))",
+            "<a href=\"javascript:x\">",
+            "60%",
+            "830億美元",
+            "五年",
+            "[^1]",
+            "[^1]: n\n",
+            "| a | b |\n|---|---|\n",
+            "*",
+            "_",
+            " ",
+            "。",
+            ".",
+            "é",
+            "🙂",
+            "\u{feff}",
+            "\r\n",
+            "\t",
+            "<!-- c -->",
+            "[@k]: https://e.org\n",
+        ]);
+        prop::collection::vec(pieces, 0..60).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        /// Any Markdown: no panic, claim and citation spans on character boundaries, and no
+        /// script, event handler or script URL from the input in the HTML.
+        #[test]
+        fn render_is_safe(body in markdown()) {
+            let file = Arc::new(SourceText { display_path: PathBuf::from("content/a.md"), text: body.clone() });
+            let text = "k:\n  title: K\n";
+            let sources = Arc::new(SourceText { display_path: PathBuf::from("content/sources.yaml"), text: text.to_string() });
+            let (defs, _) = crate::sources::load_yaml_file(&sources);
+            let bib = Bibliography::build(defs).0;
+            let targets = BTreeMap::new();
+            let base = url::Url::parse("https://example.org/").unwrap();
+            let ctx = Context { targets: &targets, bib: &bib, base_url: &base };
+            let rules = ClaimRules::default();
+            let r = render(&file, 0..body.len(), Path::new("a.md"), &ctx, Some(&rules));
+            for c in &r.claims {
+                prop_assert!(body.is_char_boundary(c.range.start) && body.is_char_boundary(c.range.end));
+            }
+            let html = scraper::Html::parse_fragment(&r.html);
+            for el in html.root_element().descendants().filter_map(scraper::ElementRef::wrap) {
+                let name = el.value().name();
+                prop_assert!(name != "script" && name != "img" || name == "img" && el.value().attr("onerror").is_none(), "{name} in {body:?}");
+                for (attr, value) in el.value().attrs() {
+                    prop_assert!(!attr.starts_with("on"), "{attr} in {body:?}");
+                    let v = value.to_ascii_lowercase();
+                    prop_assert!(!v.trim().starts_with("javascript:") && !v.trim().starts_with("data:"), "{attr}={value} in {body:?}");
+                }
+            }
+        }
     }
 }

@@ -37,6 +37,7 @@ fn is_end(text: &str, i: usize, c: char) -> bool {
         .chars()
         .rev()
         .take_while(|ch| ch.is_alphanumeric() || *ch == '.')
+        .take(12)
         .collect::<Vec<_>>()
         .into_iter()
         .rev()
@@ -55,44 +56,46 @@ fn is_end(text: &str, i: usize, c: char) -> bool {
 
 /// The byte range of the sentence containing byte `offset` (trimmed of surrounding spaces).
 pub fn around(text: &str, offset: usize) -> Range<usize> {
-    let offset = offset.min(text.len());
+    let bounds = bounds(text);
+    let i = bounds.partition_point(|r| r.end <= offset.min(text.len().saturating_sub(1)));
+    bounds
+        .get(i)
+        .cloned()
+        .map_or(text.len()..text.len(), |r| trim(text, r))
+}
+
+/// Untrimmed sentence ranges covering the whole text, in one pass.
+pub fn bounds(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
     let mut start = 0;
-    for (i, c) in text[..offset].char_indices() {
+    for (i, c) in text.char_indices() {
         if is_end(text, i, c) {
-            start = i + c.len_utf8();
+            let end = i + c.len_utf8();
+            out.push(start..end);
+            start = end;
         }
     }
-    let mut end = text.len();
-    for (i, c) in text[offset..].char_indices() {
-        if is_end(text, offset + i, c) {
-            end = offset + i + c.len_utf8();
-            break;
-        }
+    if start < text.len() || out.is_empty() {
+        out.push(start..text.len());
     }
-    let slice = &text[start..end];
+    out
+}
+
+/// The sentence range without surrounding white space.
+pub fn trim(text: &str, r: Range<usize>) -> Range<usize> {
+    let slice = &text[r.clone()];
     let lead = slice.len() - slice.trim_start().len();
     let trail = slice.len() - slice.trim_end().len();
-    start + lead..end - trail
+    r.start + lead..(r.end - trail).max(r.start + lead)
 }
 
 /// Every sentence of `text`, as byte ranges.
 pub fn split(text: &str) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while pos < text.len() {
-        let r = around(text, pos);
-        if r.end <= pos || r.is_empty() {
-            break;
-        }
-        out.push(r.clone());
-        pos = r.end;
-        while pos < text.len() && !text.is_char_boundary(pos) {
-            pos += 1;
-        }
-        let rest = &text[pos..];
-        pos += rest.len() - rest.trim_start().len();
-    }
-    out
+    bounds(text)
+        .into_iter()
+        .map(|r| trim(text, r))
+        .filter(|r| !r.is_empty())
+        .collect()
 }
 
 #[cfg(test)]

@@ -263,7 +263,10 @@ pub fn plan(
                           what: &str,
                           diags: &mut Vec<Diagnostic>|
      -> bool {
-        let folded = path.to_lowercase();
+        // Case folding and Unicode normalisation: `Café` (NFD) and `café` are one URL.
+        let folded = unicode_normalization::UnicodeNormalization::nfc(path)
+            .collect::<String>()
+            .to_lowercase();
         let first_seg = path.split('/').next().unwrap_or("");
         if RESERVED.contains(&first_seg) {
             diags.push(

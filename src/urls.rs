@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 /// script (CJK kept), `-`, `_` and `.`; anything else becomes `-`; runs of `-` collapse.
 pub fn slugify(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in unicode_normalization::UnicodeNormalization::nfc(s) {
         if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
         } else if (c == '_' || c == '.') && !out.is_empty() {

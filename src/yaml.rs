@@ -167,6 +167,76 @@ fn mapping_key(line: &str) -> Option<(String, usize)> {
     None
 }
 
+/// Anchors (`&a`) and aliases (`*a`) in YAML block text, skipping quoted strings, comments and
+/// block scalars. They are refused: the schema never needs them, and alias expansion is how a
+/// small file becomes gigabytes (RELIABILITY.md, finding 2).
+fn find_aliases(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut offset = range.start;
+    let mut block_indent: Option<usize> = None;
+    for line in text[range].split_inclusive('\n') {
+        let line_start = offset;
+        offset += line.len();
+        let content = line.trim_end_matches(['\n', '\r']);
+        let indent = content.len() - content.trim_start_matches(' ').len();
+        if content.trim().is_empty() {
+            continue;
+        }
+        if let Some(bi) = block_indent {
+            if indent > bi {
+                continue;
+            }
+            block_indent = None;
+        }
+        let bytes = content.as_bytes();
+        let mut i = 0;
+        let mut quote: Option<u8> = None;
+        let mut prev = b' ';
+        while i < bytes.len() {
+            let b = bytes[i];
+            match quote {
+                Some(q) => {
+                    if b == q {
+                        quote = None;
+                    }
+                }
+                None => {
+                    if (b == b'"' || b == b'\'')
+                        && matches!(prev, b' ' | b'[' | b'{' | b',' | b':' | b'-')
+                    {
+                        quote = Some(b);
+                    } else if b == b'#' && prev == b' ' {
+                        break;
+                    } else if (b == b'&' || b == b'*')
+                        && matches!(prev, b' ' | b'[' | b'{' | b',')
+                        && bytes
+                            .get(i + 1)
+                            .is_some_and(|n| n.is_ascii_alphanumeric() || *n == b'_' || *n == b'-')
+                    {
+                        let len = bytes[i + 1..]
+                            .iter()
+                            .take_while(|n| n.is_ascii_alphanumeric() || **n == b'_' || **n == b'-')
+                            .count();
+                        out.push(line_start + i..line_start + i + 1 + len);
+                    } else if (b == b'|' || b == b'>')
+                        && matches!(prev, b' ')
+                        && content[i + 1..]
+                            .trim()
+                            .trim_start_matches(['-', '+'])
+                            .chars()
+                            .all(|c| c.is_ascii_digit())
+                    {
+                        block_indent = Some(indent);
+                    }
+                }
+            }
+            prev = b;
+            i += 1;
+        }
+    }
+    out
+}
+
 /// What the YAML is, for messages: "front matter" or "site.yaml".
 pub struct YamlDoc<'a> {
     pub file: &'a Arc<SourceText>,
@@ -186,6 +256,22 @@ pub struct YamlDoc<'a> {
 pub fn parse<T: DeserializeOwned>(doc: &YamlDoc<'_>) -> (Option<(T, KeyIndex)>, Vec<Diagnostic>) {
     let text = &doc.file.text[doc.range.clone()];
     let (index, dups) = scan_keys(&doc.file.text, doc.range.clone());
+    let aliases = find_aliases(&doc.file.text, doc.range.clone());
+    if !aliases.is_empty() {
+        let diags = aliases
+            .into_iter()
+            .map(|r| {
+                Diagnostic::error(format!(
+                    "YAML anchors and aliases (`{}`) are not allowed in {}",
+                    &doc.file.text[r.clone()],
+                    doc.what
+                ))
+                .at(doc.file, r)
+                .hint("write the value out in full; if it is text, quote it (\"*note*\")")
+            })
+            .collect();
+        return (None, diags);
+    }
     let mut diags: Vec<Diagnostic> = dups
         .into_iter()
         .map(|d| {
@@ -405,6 +491,16 @@ mod tests {
         assert!(index.get("sources.usgs.title").is_some());
         assert_eq!(dups.len(), 1);
         assert_eq!(dups[0].path, "title");
+    }
+
+    #[test]
+    fn aliases_are_found_outside_quotes_and_block_scalars() {
+        let text = "a: &x [1]\nb: *x\nc: \"*not*\"\nd: |\n  *text\ne: [*x, 2]\nf: a*b # *c\n";
+        let found: Vec<&str> = find_aliases(text, 0..text.len())
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(found, ["&x", "*x", "*x"]);
     }
 
     #[test]

@@ -394,3 +394,25 @@ fn escaping_keeps_front_matter_as_text() {
     assert!(meta.value().attr("onmouseover").is_none());
     assert!(text(&page.one(".brief-body p")).contains("<script>alert(2)</script>"));
 }
+
+#[test]
+fn output_is_the_same_with_one_or_two_threads() {
+    let one = TestSite::fixture("cited");
+    let two = TestSite::fixture("cited");
+    let run = |site: &TestSite, threads: &str| {
+        let out = crate::support::bin()
+            .args(["build", "--root"])
+            .arg(site.root())
+            .current_dir(site.root())
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    };
+    run(&one, "1");
+    run(&two, "2");
+    assert!(
+        snapshot(&one.path("public")) == snapshot(&two.path("public")),
+        "thread count changed the output"
+    );
+}

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod bad;
 mod build;
 mod citations;
 mod claims;
