@@ -209,3 +209,22 @@ mod tests {
         assert!(!is_valid_key("a..b"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any bracket text: no panic; every item's `@` offset is inside the text and on `@`.
+        #[test]
+        fn brackets_never_panic(inner in "[@;,a-z0-9 .:\\-p\u{4e00}\u{20ac}]{0,40}") {
+            if let Bracket::Citation(items) = parse_bracket(&inner) {
+                for it in items {
+                    prop_assert_eq!(inner.as_bytes().get(it.at), Some(&b'@'));
+                    prop_assert!(is_valid_key(&it.key));
+                }
+            }
+        }
+    }
+}

@@ -446,3 +446,74 @@ mod tests {
         assert!(parse_date("yesterday").is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::path::PathBuf;
+
+    fn yamlish() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "---\n",
+            "title: ",
+            "date: ",
+            "2024-01-01",
+            "2024-13-45",
+            "~",
+            "tags: [",
+            "]",
+            "- ",
+            "  ",
+            "\n",
+            ":",
+            "\"",
+            "'",
+            "&a ",
+            "*a",
+            "{",
+            "}",
+            "sources:\n",
+            "  k:\n",
+            "    title: T\n",
+            "|\n",
+            ">-\n",
+            "#",
+            "é",
+            "\u{feff}",
+            "\r\n",
+            "\t",
+            "null",
+            "true",
+            "1e999",
+            "!!binary ",
+            "? ",
+            "%YAML 1.2\n",
+            "claims:\n",
+            "  - match: \"60%\"\n",
+            "titel: x\n",
+        ]);
+        prop::collection::vec(pieces, 0..50).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+        /// Any front matter: no panic; every diagnostic points inside the file.
+        #[test]
+        fn front_matter_never_panics(text in yamlish()) {
+            let file = Arc::new(SourceText { display_path: PathBuf::from("content/a.md"), text: text.clone() });
+            match split(&file) {
+                Err(d) => prop_assert!(d.location.is_some()),
+                Ok(s) => {
+                    if let Err(ds) = parse_brief(&file, s.as_ref()) {
+                        for d in ds {
+                            let loc = d.location.expect("front-matter errors have a position");
+                            prop_assert!(loc.range.end <= text.len() && text.is_char_boundary(loc.range.start));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
