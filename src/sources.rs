@@ -674,6 +674,107 @@ fn csl_date(v: &serde_json::Value) -> Option<String> {
     v.get("raw").and_then(|r| r.as_str()).map(str::to_string)
 }
 
+/// Reads BibTeX/BibLaTeX (`content/sources.bib`): title, author/editor, publisher (or
+/// organization, institution, journal), date (or year and month), url, urldate, note, and the
+/// entry type mapped onto `kind`.
+pub fn load_bibtex(file: &Arc<SourceText>) -> (Vec<Definition>, Vec<Diagnostic>) {
+    use biblatex::ChunksExt;
+    let mut defs = Vec::new();
+    let mut diags = Vec::new();
+    let bib = match biblatex::Bibliography::parse(&file.text) {
+        Ok(b) => b,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(format!("invalid BibTeX: {}", e.kind))
+                    .at(file, e.span.clone())
+                    .hint("re-export the library from the reference manager"),
+            );
+            return (defs, diags);
+        }
+    };
+    for entry in bib.iter() {
+        let key = entry.key.clone();
+        let needle = format!("{{{key},");
+        let span = file
+            .text
+            .find(&needle)
+            .map_or(0..0, |p| p + 1..p + 1 + key.len());
+        if !is_valid_key(&key) {
+            diags.push(
+                Diagnostic::error(format!("BibTeX key `{key}` is not a valid source key"))
+                    .at(file, span)
+                    .hint("use letters, digits, `_`, `-`, `.` and `:`"),
+            );
+            continue;
+        }
+        let field = |name: &str| {
+            entry
+                .fields
+                .get(name)
+                .map(|c| c.format_verbatim().trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let authors: Vec<String> = field("author")
+            .or_else(|| field("editor"))
+            .map(|a| {
+                a.split(" and ")
+                    .map(|p| match p.split_once(',') {
+                        Some((last, first)) => format!("{} {}", first.trim(), last.trim()),
+                        None => p.trim().to_string(),
+                    })
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let month = field("month").and_then(|m| {
+            let m = m.to_lowercase();
+            crate::lang::MONTHS
+                .iter()
+                .position(|name| name.to_lowercase().starts_with(&m[..m.len().min(3)]))
+                .map(|i| i + 1)
+                .or_else(|| m.parse::<usize>().ok())
+        });
+        let date = field("date").or_else(|| {
+            field("year").map(|y| match month {
+                Some(m) => format!("{y}-{m:02}"),
+                None => y,
+            })
+        });
+        let kind = match entry.entry_type.to_string().to_lowercase().as_str() {
+            "report" | "techreport" => "report",
+            "dataset" | "data" => "dataset",
+            "article" | "online" | "misc" | "periodical" => "article",
+            "book" | "inbook" | "incollection" | "mvbook" => "book",
+            "legislation" | "legal" | "jurisdiction" | "standard" => "law",
+            _ => "other",
+        };
+        let fields = SourceFields {
+            title: field("title"),
+            publisher: field("publisher")
+                .or_else(|| field("organization"))
+                .or_else(|| field("institution"))
+                .or_else(|| field("journaltitle"))
+                .or_else(|| field("journal")),
+            authors,
+            date,
+            url: field("url"),
+            archived: None,
+            accessed: field("urldate"),
+            kind: Some(kind.to_string()),
+            note: field("note"),
+        };
+        match validate(&key, fields, &mut |_| span.clone(), file, span.clone()) {
+            Ok(source) => defs.push(Definition {
+                source,
+                at: Location::new(file, span.clone()),
+                origin: Origin::SiteWide,
+            }),
+            Err(es) => diags.extend(es),
+        }
+    }
+    (defs, diags)
+}
+
 /// Reads whichever site-wide bibliography files exist under `content/`.
 pub fn load_site_wide(
     root: &Path,
@@ -695,9 +796,7 @@ pub fn load_site_wide(
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {
             load_yaml_file(&file)
         } else {
-            (Vec::new(), vec![Diagnostic::warning(format!("{name} is not read: BibTeX bibliographies are not supported yet"))
-                .in_file(&file.display_path)
-                .hint("export the library as CSL JSON (content/sources.json) or write content/sources.yaml")])
+            load_bibtex(&file)
         };
         defs.extend(d);
         diags.extend(e);
@@ -754,6 +853,29 @@ mod tests {
         assert_eq!(s.date.unwrap().to_string(), "2020-03");
         assert_eq!(s.kind, SourceKind::Report);
         assert_eq!(s.accessed.unwrap().to_string(), "2024-11-01");
+    }
+
+    #[test]
+    fn bibtex_maps_onto_sources() {
+        let f = Arc::new(SourceText {
+            display_path: "content/sources.bib".into(),
+            text: "@techreport{bcg2020,\n  title = {How Restricting Trade with {China} Could End {US} Leadership},\n  author = {Varas, Antonio and Varadarajan, Raj},\n  institution = {Boston Consulting Group},\n  year = {2020},\n  month = mar,\n  url = {https://www.bcg.com/x},\n  urldate = {2024-11-01},\n}\n@misc{bad,\n  title = {No},\n  url = {javascript:alert(1)},\n}\n".to_string(),
+        });
+        let (defs, diags) = load_bibtex(&f);
+        let s = &defs[0].source;
+        assert_eq!(s.key, "bcg2020");
+        assert_eq!(
+            s.title,
+            "How Restricting Trade with China Could End US Leadership"
+        );
+        assert_eq!(s.authors, ["Antonio Varas", "Raj Varadarajan"]);
+        assert_eq!(s.publisher.as_deref(), Some("Boston Consulting Group"));
+        assert_eq!(s.date.unwrap().to_string(), "2020-03");
+        assert_eq!(s.kind, SourceKind::Report);
+        assert_eq!(s.accessed.unwrap().to_string(), "2024-11-01");
+        assert_eq!(defs[0].at.line_col(), (1, 13));
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].position().unwrap(), "content/sources.bib:10:7");
     }
 
     #[test]

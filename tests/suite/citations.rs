@@ -353,3 +353,27 @@ fn every_source_field_is_escaped() {
         ["<script>alert(1)</script>"]
     );
 }
+
+#[test]
+fn a_bibtex_bibliography_is_read() {
+    let site = TestSite::new();
+    site.write(
+        "content/sources.bib",
+        "@report{usgs2024,\n  title = {Mineral Commodity Summaries 2024},\n  author = {{U.S. Geological Survey}},\n  date = {2024-01},\n  url = {https://pubs.usgs.gov/x},\n}\n",
+    );
+    site.write(
+        "content/a.md",
+        brief(
+            "A",
+            "2024-01-01",
+            "China mined about 69% of the total [@usgs2024, p. 145].\n",
+        ),
+    );
+    site.run(&["check", "--strict"]).assert_ok();
+    site.build().assert_ok();
+    let page = site.html("public/sources/usgs2024/index.html");
+    assert_eq!(page.texts("h1"), ["Mineral Commodity Summaries 2024"]);
+    assert_eq!(page.texts(".breadcrumb .kind"), ["report"]);
+    let brief_page = site.html("public/a/index.html");
+    assert_eq!(brief_page.texts("#note-1 .locator"), ["p. 145"]);
+}
