@@ -23,6 +23,7 @@ const KEYS: &[&str] = &[
     "theme",
     "output_dir",
     "strict",
+    "image",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -34,6 +35,7 @@ struct RawConfig {
     theme: Option<String>,
     output_dir: Option<String>,
     strict: Option<bool>,
+    image: Option<String>,
 }
 
 /// The site's settings, validated.
@@ -48,6 +50,9 @@ pub struct SiteConfig {
     /// As written (relative to the site root, or absolute).
     pub output_dir: PathBuf,
     pub strict: bool,
+    /// The image link previews use (OpenGraph, Twitter cards): an http(s) URL or a path in the
+    /// site (`/og.png`), made absolute against `base_url`.
+    pub image: Option<String>,
     pub file: Arc<SourceText>,
     pub keys: KeyIndex,
 }
@@ -198,6 +203,17 @@ pub fn parse(file: Arc<SourceText>) -> Result<SiteConfig, Vec<Diagnostic>> {
                 .hint("leave it out for `public`, or name a folder"),
         );
     }
+    if let Some(img) = raw.image.as_deref()
+        && crate::urls::scheme_of(img).is_some_and(|s| s != "http" && s != "https")
+    {
+        diags.push(
+            Diagnostic::error(format!(
+                "`image: {img}` must be an http(s) URL or a path in the site"
+            ))
+            .at(&file, at("image"))
+            .hint("e.g. `image: /og.png` with the file in static/"),
+        );
+    }
     if !diags.is_empty() {
         return Err(diags);
     }
@@ -212,6 +228,10 @@ pub fn parse(file: Arc<SourceText>) -> Result<SiteConfig, Vec<Diagnostic>> {
         theme,
         output_dir: PathBuf::from(output_dir),
         strict: raw.strict.unwrap_or(false),
+        image: raw
+            .image
+            .map(|i| i.trim().to_string())
+            .filter(|i| !i.is_empty()),
         file,
         keys,
     })

@@ -56,6 +56,112 @@ struct SiteCtx<'a> {
     tags_url: String,
     sources_url: String,
     claims_url: String,
+    /// Absolute URL of the link-preview image, when site.yaml sets one.
+    image: Option<String>,
+}
+
+/// The theme's own words, in the page's language.
+#[derive(Serialize)]
+struct Labels {
+    skip: &'static str,
+    briefs: &'static str,
+    claims: &'static str,
+    sources: &'static str,
+    tags: &'static str,
+    feed: &'static str,
+    updated: &'static str,
+    min_read: &'static str,
+    contents: &'static str,
+    notes: &'static str,
+    sources_heading: &'static str,
+    related: &'static str,
+    cited_elsewhere: &'static str,
+    back_to_note: &'static str,
+    featured: &'static str,
+    key_findings: &'static str,
+    read_brief: &'static str,
+    more_briefs: &'static str,
+    latest_briefs: &'static str,
+    sections: &'static str,
+    translations: &'static str,
+}
+
+fn labels(lang: &str) -> Labels {
+    let lower = lang.to_ascii_lowercase();
+    if lower.starts_with("zh") {
+        let simplified = lower.contains("hans") || lower == "zh-cn" || lower == "zh-sg";
+        if simplified {
+            return Labels {
+                skip: "跳到内容",
+                briefs: "简报",
+                claims: "数据",
+                sources: "资料来源",
+                tags: "标签",
+                feed: "订阅",
+                updated: "更新",
+                min_read: "分钟阅读",
+                contents: "目录",
+                notes: "注释",
+                sources_heading: "资料来源",
+                related: "相关简报",
+                cited_elsewhere: "此来源的其他引用",
+                back_to_note: "回到内文注释",
+                featured: "精选简报",
+                key_findings: "重点发现",
+                read_brief: "阅读全文与所有来源",
+                more_briefs: "更多简报",
+                latest_briefs: "最新简报",
+                sections: "栏目",
+                translations: "其他语言",
+            };
+        }
+        return Labels {
+            skip: "跳到內容",
+            briefs: "簡報",
+            claims: "數據",
+            sources: "資料來源",
+            tags: "標籤",
+            feed: "訂閱",
+            updated: "更新",
+            min_read: "分鐘閱讀",
+            contents: "目錄",
+            notes: "註釋",
+            sources_heading: "資料來源",
+            related: "相關簡報",
+            cited_elsewhere: "此來源的其他引用",
+            back_to_note: "回到內文註釋",
+            featured: "精選簡報",
+            key_findings: "重點發現",
+            read_brief: "閱讀全文與所有來源",
+            more_briefs: "更多簡報",
+            latest_briefs: "最新簡報",
+            sections: "欄目",
+            translations: "其他語言",
+        };
+    }
+    Labels {
+        skip: "Skip to content",
+        briefs: "Briefs",
+        claims: "Claims",
+        sources: "Sources",
+        tags: "Tags",
+        feed: "Feed",
+        updated: "updated",
+        min_read: "min read",
+        contents: "Contents",
+        notes: "Notes",
+        sources_heading: "Sources",
+        related: "Related briefs",
+        cited_elsewhere: "Where else this source is cited",
+        back_to_note: "Back to note",
+        featured: "Featured brief",
+        key_findings: "Key findings",
+        read_brief: "Read the brief, with every source",
+        more_briefs: "More briefs",
+        latest_briefs: "Latest briefs",
+        sections: "Sections",
+        translations: "Translations",
+    }
 }
 
 #[derive(Serialize)]
@@ -226,6 +332,13 @@ fn site_ctx(site: &Site) -> SiteCtx<'_> {
         tags_url: site.tags_address.url.clone(),
         sources_url: site.sources_address.url.clone(),
         claims_url: format!("{}claims/", home.url),
+        image: site.config.image.as_deref().map(|img| {
+            if crate::urls::scheme_of(img).is_some() {
+                img.to_string()
+            } else {
+                crate::urls::permalink_for(&site.config.base_url, img.trim_start_matches('/'))
+            }
+        }),
     }
 }
 
@@ -691,6 +804,7 @@ pub fn render(
             ctx.insert("sourced_count", &counts.0);
             ctx.insert("unsourced_count", &counts.1);
             ctx.insert("json_url", &format!("{}claims.json", home.url));
+            ctx.insert("t", &labels(&site.config.language));
             let html = templates.render("claims.html", &ctx, "the claims table")?;
             return Ok(("claims/index.html".to_string(), html));
         }
@@ -837,6 +951,12 @@ pub fn render(
             )
         }
     };
+    let lang = match job {
+        Job::Brief(i) => site.briefs[i].lang.as_str(),
+        Job::Section(i) => site.sections[i].lang.as_str(),
+        _ => site.config.language.as_str(),
+    };
+    ctx.insert("t", &labels(lang));
     let html = templates.render(template, &ctx, &label)?;
     Ok((out, html))
 }

@@ -416,3 +416,42 @@ fn output_is_the_same_with_one_or_two_threads() {
         "thread count changed the output"
     );
 }
+
+#[test]
+fn link_previews_carry_opengraph_and_twitter_metadata() {
+    let site = TestSite::fixture("basic");
+    let yaml = site.read("site.yaml");
+    site.write("site.yaml", format!("{yaml}image: /og.png\n"));
+    site.write("static/og.png", b"PNG");
+    site.build().assert_ok();
+    let page = site.html("public/briefs/chip-controls/index.html");
+    assert_eq!(page.attr("meta[property='og:type']", "content"), "article");
+    assert_eq!(
+        page.attr("meta[property='og:title']", "content"),
+        "Chip controls & their costs"
+    );
+    assert_eq!(
+        page.attr("meta[property='og:description']", "content"),
+        "What the export controls cost, in brief."
+    );
+    assert_eq!(
+        page.attr("meta[property='og:url']", "content"),
+        "https://example.org/briefs/briefs/chip-controls/"
+    );
+    assert_eq!(
+        page.attr("meta[property='og:image']", "content"),
+        "https://example.org/briefs/og.png"
+    );
+    assert_eq!(
+        page.attr("meta[name='twitter:card']", "content"),
+        "summary_large_image"
+    );
+    let home = site.html("public/index.html");
+    assert_eq!(home.attr("meta[property='og:type']", "content"), "website");
+    site.write(
+        "site.yaml",
+        format!("{yaml}image: \"javascript:alert(1)\"\n"),
+    );
+    site.build()
+        .assert_error(&["site.yaml:5:8", "`image: javascript:alert(1)`"]);
+}

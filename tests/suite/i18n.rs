@@ -79,3 +79,14 @@ fn two_translations_in_one_language_are_an_error() {
         "translation group `k` have language `en`",
     ]);
 }
+
+#[test]
+fn the_theme_speaks_the_page_language() {
+    let site = TestSite::fixture("basic");
+    site.build().assert_ok();
+    let zh = site.html("public/briefs/chip-controls-zh/index.html");
+    assert_eq!(zh.texts(".site-nav a")[0], "簡報");
+    assert_eq!(zh.texts(".skip-link"), ["跳到內容"]);
+    let en = site.html("public/briefs/chip-controls/index.html");
+    assert_eq!(en.texts(".site-nav a")[0], "Briefs");
+}
