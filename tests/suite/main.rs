@@ -5,6 +5,7 @@
 mod support;
 
 mod bad;
+mod browser;
 mod build;
 mod citations;
 mod claims;

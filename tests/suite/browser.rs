@@ -1,0 +1,88 @@
+//! The reader's view in a real browser (Debian's chromium, driven by playwright-core from
+//! `tests/browser/`): source notes open with mouse, tap and keyboard, stay inside the viewport,
+//! margin notes do not overlap, print shows the Notes list, no JavaScript errors.
+//!
+//! Needs `/usr/bin/chromium` (or `$CHROMIUM`), `node`, and `npm ci` in `tests/browser/`
+//! (`.ci/run` installs all three). Without them the test is skipped locally and fails in CI.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::support::{TestSite, bin};
+
+fn ready() -> Result<(), String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Err(format!("{chromium} is missing (apt-get install chromium)"));
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Err("node is missing".into());
+    }
+    let modules =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/node_modules/playwright-core");
+    if !modules.exists() {
+        return Err("tests/browser/node_modules is missing (cd tests/browser && npm ci)".into());
+    }
+    Ok(())
+}
+
+#[test]
+fn notes_open_stay_in_view_and_print_in_a_real_browser() {
+    if let Err(why) = ready() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "browser tests cannot run in CI: {why}"
+        );
+        eprintln!("skipping browser test: {why}");
+        return;
+    }
+    let preview = TestSite::bare();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut child = bin()
+        .args(["serve", "--port", "0", "--root"])
+        .arg(root)
+        .arg("--output")
+        .arg(preview.path("site"))
+        .current_dir(preview.root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .rsplit(" at ")
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let out = Command::new("node")
+        .arg(root.join("tests/browser/notes.mjs"))
+        .arg(&url)
+        .args([
+            "/briefs/chip-controls/",
+            "/briefs/chip-controls-zh/",
+            "/briefs/rare-earths/",
+        ])
+        .output();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+    let out = out.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "browser checks failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("3 page(s) checked, 0 problem(s)"),
+        "{stdout}"
+    );
+}
