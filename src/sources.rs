@@ -209,35 +209,20 @@ impl Bibliography {
 }
 
 fn differences(a: &Source, b: &Source) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if a.title != b.title {
-        out.push("title");
-    }
-    if a.publisher != b.publisher {
-        out.push("publisher");
-    }
-    if a.authors != b.authors {
-        out.push("authors");
-    }
-    if a.date != b.date {
-        out.push("date");
-    }
-    if a.url != b.url {
-        out.push("url");
-    }
-    if a.archived_url != b.archived_url {
-        out.push("archived_url");
-    }
-    if a.accessed != b.accessed {
-        out.push("accessed");
-    }
-    if a.kind != b.kind {
-        out.push("kind");
-    }
-    if a.note != b.note {
-        out.push("note");
-    }
-    out
+    [
+        ("title", a.title != b.title),
+        ("publisher", a.publisher != b.publisher),
+        ("authors", a.authors != b.authors),
+        ("date", a.date != b.date),
+        ("url", a.url != b.url),
+        ("archived_url", a.archived_url != b.archived_url),
+        ("accessed", a.accessed != b.accessed),
+        ("kind", a.kind != b.kind),
+        ("note", a.note != b.note),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect()
 }
 
 /// The keys a source record may have.

@@ -5,11 +5,10 @@
 //! Needs `/usr/bin/chromium` (or `$CHROMIUM`), `node`, and `npm ci` in `tests/browser/`
 //! (`.ci/run` installs all three). Without them the test is skipped locally and fails in CI.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::support::{TestSite, bin};
+use crate::support::TestSite;
 
 fn ready() -> Result<(), String> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -39,27 +38,13 @@ fn notes_open_stay_in_view_and_print_in_a_real_browser() {
     }
     let preview = TestSite::bare();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut child = bin()
-        .args(["serve", "--port", "0", "--root"])
-        .arg(root)
-        .arg("--output")
-        .arg(preview.path("site"))
-        .current_dir(preview.root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .rsplit(" at ")
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let site_dir = preview.path("site");
+    let (mut child, url) = crate::support::spawn_serve(
+        root,
+        preview.root(),
+        &["--output".as_ref(), site_dir.as_os_str()],
+    );
+    let url = url.trim_end_matches('/').to_string();
     let out = Command::new("node")
         .arg(root.join("tests/browser/notes.mjs"))
         .arg(&url)

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use crate::support::{TestSite, bin};
@@ -40,31 +40,13 @@ fn start(site: &TestSite) -> Server {
 
 /// Starts `sourced serve` on a free port with extra arguments; the server's URL is in `url`.
 fn start_with(site: &TestSite, extra: &[&std::ffi::OsStr]) -> Server {
-    let mut child = bin()
-        .args(["serve", "--port", "0", "--root"])
-        .arg(site.root())
-        .args(extra)
-        .current_dir(site.root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .rsplit(" at ")
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let (child, url) = crate::support::spawn_serve(site.root(), site.root(), extra);
     let port: u16 = url
         .trim_end_matches('/')
         .rsplit(':')
         .next()
         .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no URL in {line:?}"));
+        .unwrap_or_else(|| panic!("no URL in {url:?}"));
     Server { child, port, url }
 }
 

@@ -207,3 +207,33 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// Starts `sourced serve --port 0 --root ROOT` (plus `extra`) in `cwd`; returns the child and the
+/// URL it printed (`http://127.0.0.1:PORT/`).
+pub fn spawn_serve(
+    root: &Path,
+    cwd: &Path,
+    extra: &[&std::ffi::OsStr],
+) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = bin()
+        .args(["serve", "--port", "0", "--root"])
+        .arg(root)
+        .args(extra)
+        .current_dir(cwd)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .rsplit(" at ")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    (child, url)
+}
