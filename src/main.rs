@@ -21,7 +21,37 @@ fn options(site: SiteArgs, mode: Mode) -> Options {
 
 fn run_pipeline(opts: &Options) -> ExitCode {
     let outcome = pipeline::build(opts);
-    report::print_all(&outcome.diagnostics);
+    // `build` lists every error and the first warnings; `check` lists everything.
+    const BUILD_WARNINGS_SHOWN: usize = 100;
+    if opts.mode == Mode::Build {
+        let mut shown = 0;
+        let mut hidden = 0;
+        let list: Vec<_> = outcome
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                if d.is_error() {
+                    return true;
+                }
+                shown += 1;
+                if shown > BUILD_WARNINGS_SHOWN {
+                    hidden += 1;
+                    return false;
+                }
+                true
+            })
+            .cloned()
+            .collect();
+        report::print_all(&list);
+        if hidden > 0 {
+            eprintln!(
+                "{hidden} more warning{} not shown (`sourced check` lists them all)",
+                if hidden == 1 { "" } else { "s" }
+            );
+        }
+    } else {
+        report::print_all(&outcome.diagnostics);
+    }
     let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = outcome.diagnostics.len() - errors;
     if !outcome.ok {
