@@ -240,3 +240,42 @@ fn strict_turns_warnings_into_errors() {
     );
     site.build().assert_error(&["raw HTML"]);
 }
+
+#[test]
+fn build_lists_the_first_hundred_warnings_and_check_lists_all() {
+    let site = TestSite::new();
+    let figures: String = (1..=60).map(|i| format!("{i}% ")).collect();
+    for name in ["a", "b", "c"] {
+        site.write(
+            &format!("content/{name}.md"),
+            brief(name, "2024-01-01", &format!("{figures}\n")),
+        );
+    }
+    // 3 briefs x (50 listed + 1 "more unsourced figures") = 153 warnings.
+    let run = site.build();
+    run.assert_ok();
+    let listed = |stderr: &str| {
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("warning: ") && l.contains("unsourced claim `"))
+            .count()
+    };
+    let headers = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .count();
+    assert_eq!(headers, 100, "build shows exactly 100 warnings");
+    assert!(listed(&run.stderr) < 100);
+    assert!(
+        run.stderr
+            .contains("53 more warnings not shown (`sourced check` lists them all)")
+    );
+    let check = site.run(&["check"]);
+    check.assert_ok();
+    assert_eq!(listed(&check.stderr), 150);
+    let more = check.stderr.lines().filter(|l| {
+        l.starts_with("warning: ") && l.ends_with("10 more unsourced figures in this brief")
+    });
+    assert_eq!(more.count(), 3);
+}
