@@ -2490,7 +2490,9 @@ fn join_ranges(t: &Text, qs: Vec<Quantity>) -> Vec<Quantity> {
                     && between.len() == 1
                     && prev.value.lo() >= 1000.0)
             {
-                let mut prev = out.pop().expect("checked above");
+                let Some(mut prev) = out.pop() else {
+                    continue;
+                };
                 let lo = if prev.kind == Kind::Count && q.kind != Kind::Count {
                     scale_like(prev.value.lo(), &q)
                 } else {
@@ -2527,7 +2529,9 @@ fn join_fractions(t: &Text, qs: Vec<Quantity>) -> Vec<Quantity> {
                 && prev.kind == Kind::Count
                 && q.kind == Kind::Count
             {
-                let mut prev = out.pop().expect("checked above");
+                let Some(mut prev) = out.pop() else {
+                    continue;
+                };
                 let v = if q.value.lo() != 0.0 {
                     prev.value.lo() / q.value.lo()
                 } else {
