@@ -348,24 +348,7 @@ fn build_into(
     }
 
     phase("load+parse+assemble", &mut t);
-    // Render every page in parallel (order-preserving), collecting every failure.
     let jobs = pages::jobs(&site);
-    let rendered: Vec<Result<(String, String), Diagnostic>> = jobs
-        .par_iter()
-        .map(|&job| pages::render(&site, &templates, job))
-        .collect();
-    let mut outputs = Vec::with_capacity(rendered.len());
-    for r in rendered {
-        match r {
-            Ok(o) => outputs.push(o),
-            Err(d) => diags.push(d),
-        }
-    }
-    if stop(&diags) {
-        return (finish(diags, strict, stats), None);
-    }
-
-    phase("render pages", &mut t);
     let staging = if incremental.is_some() {
         None
     } else {
@@ -382,11 +365,45 @@ fn build_into(
         (None, Some(dir)) => dir,
         (None, None) => return (finish(diags, strict, stats), None),
     };
-    let write_results: Vec<Result<(), Diagnostic>> = outputs
-        .par_iter()
-        .map(|(path, text)| writer.write(path, text.as_bytes()))
-        .collect();
-    diags.extend(write_results.into_iter().filter_map(Result::err));
+    if staging.is_some() {
+        // A build renders and writes each page in one parallel pass, keeping no page in memory;
+        // the staging folder is thrown away if anything fails.
+        let results: Vec<Result<(), Diagnostic>> = jobs
+            .par_iter()
+            .map(|&job| {
+                pages::render(&site, &templates, job)
+                    .and_then(|(path, text)| writer.write(&path, text.as_bytes()))
+            })
+            .collect();
+        diags.extend(results.into_iter().filter_map(Result::err));
+        if stop(&diags) {
+            return (finish(diags, strict, stats), None);
+        }
+        phase("render and write pages", &mut t);
+    } else {
+        // `serve` renders every page before writing any, so a failing template never leaves
+        // the preview half old, half new.
+        let rendered: Vec<Result<(String, String), Diagnostic>> = jobs
+            .par_iter()
+            .map(|&job| pages::render(&site, &templates, job))
+            .collect();
+        let mut outputs = Vec::with_capacity(rendered.len());
+        for r in rendered {
+            match r {
+                Ok(o) => outputs.push(o),
+                Err(d) => diags.push(d),
+            }
+        }
+        if stop(&diags) {
+            return (finish(diags, strict, stats), None);
+        }
+        phase("render pages", &mut t);
+        let write_results: Vec<Result<(), Diagnostic>> = outputs
+            .par_iter()
+            .map(|(path, text)| writer.write(path, text.as_bytes()))
+            .collect();
+        diags.extend(write_results.into_iter().filter_map(Result::err));
+    }
     // Static files: the theme's and the site's, then content assets beside their pages.
     let mut copies: Vec<(String, PathBuf)> = Vec::new();
     for (rel, src) in &theme.static_files {
@@ -414,8 +431,8 @@ fn build_into(
         return (finish(diags, strict, stats), None);
     }
     phase("write", &mut t);
-    stats.pages = outputs.len();
-    stats.files = outputs.len() + copies.len();
+    stats.pages = jobs.len();
+    stats.files = jobs.len() + copies.len();
     if let Some(staging) = staging
         && let Err(d) = staging.commit()
     {
