@@ -3,15 +3,20 @@
 //! The modules read in the order data flows through a build:
 //!
 //! ```text
-//! config, discover, front_matter      load: site.yaml, content/ walk, front matter
-//!   -> markdown                       parse: bodies to HTML, headings, links
-//!   -> site                           assemble: URLs, sections, tags, translations, anchor checks
-//!   -> theme, templates, pages        render: each page through Tera, in parallel
+//! config, discover, front_matter,     load: site.yaml, content/ walk, front matter,
+//!   sources, claims::bindings           sources (YAML, CSL-JSON, BibTeX), claim bindings
+//!   -> markdown (citations,           parse: bodies to HTML, headings, links, `[@key]` notes,
+//!      claims::detect, sentences)       quantities found and attached to their citation
+//!   -> site                           assemble: URLs, sections, tags, translations, anchors,
+//!                                       source pages, related briefs, translation agreement
+//!   -> theme, templates, pages,       render: each page through Tera, in parallel
+//!      bibliography
 //!   -> output                         write: staging folder swapped in on success
 //! ```
 //!
-//! `pipeline` sequences the stages; `diagnostics` is the error value every stage returns and
-//! `report` draws them. Each module's first doc comment says which stage it owns.
+//! `pipeline` sequences the stages (and redoes only what an edit touches, for `serve`);
+//! `diagnostics` is the error value every stage returns and `report` draws them. Each module's
+//! first doc comment says which stage it owns.
 
 pub mod bibliography;
 pub mod citations;
