@@ -54,10 +54,16 @@ fn notes_open_stay_in_view_and_print_in_a_real_browser() {
             "/briefs/rare-earths/",
         ])
         .output();
+    // Stop the server: SIGTERM lets it remove its folder; kill it if that does not work.
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
         .status();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while std::time::Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
     let _ = child.wait();
     let out = out.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
