@@ -1,6 +1,8 @@
 //! The reader's view in a real browser (Debian's chromium, driven by playwright-core from
 //! `tests/browser/`): source notes open with mouse, tap and keyboard, stay inside the viewport,
-//! margin notes do not overlap, print shows the Notes list, no JavaScript errors.
+//! margin notes do not overlap, print shows the Notes list, no JavaScript errors; and axe-core
+//! finds no serious or critical accessibility problem on the home page, both languages of the
+//! flagship, a source page and the claims page, in the light and the dark scheme.
 //!
 //! Needs `/usr/bin/chromium` (or `$CHROMIUM`), `node`, and `npm ci` in `tests/browser/`
 //! (`.ci/run` installs all three). Without them the test is skipped locally and fails in CI.
@@ -27,7 +29,7 @@ fn ready() -> Result<(), String> {
 }
 
 #[test]
-fn notes_open_stay_in_view_and_print_in_a_real_browser() {
+fn notes_and_accessibility_in_a_real_browser() {
     if let Err(why) = ready() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -54,6 +56,17 @@ fn notes_open_stay_in_view_and_print_in_a_real_browser() {
             "/briefs/rare-earths/",
         ])
         .output();
+    let axe = Command::new("node")
+        .arg(root.join("tests/browser/axe.mjs"))
+        .arg(&url)
+        .args([
+            "/",
+            "/briefs/chip-controls/",
+            "/briefs/chip-controls-zh/",
+            "/sources/bcg-2020/",
+            "/claims/",
+        ])
+        .output();
     // Stop the server: SIGTERM lets it remove its folder; kill it if that does not work.
     let _ = Command::new("kill")
         .arg("-TERM")
@@ -71,6 +84,17 @@ fn notes_open_stay_in_view_and_print_in_a_real_browser() {
         out.status.success(),
         "browser checks failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    let axe = axe.unwrap();
+    let axe_out = String::from_utf8_lossy(&axe.stdout);
+    assert!(
+        axe.status.success(),
+        "axe-core found serious or critical problems:\n{axe_out}\n{}",
+        String::from_utf8_lossy(&axe.stderr)
+    );
+    assert!(
+        axe_out.contains("5 page(s) audited, 0 serious or critical violation(s)"),
+        "{axe_out}"
     );
     assert!(
         stdout.contains("3 page(s) checked, 0 problem(s)"),
