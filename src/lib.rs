@@ -34,6 +34,7 @@ pub mod output;
 pub mod pages;
 pub mod pipeline;
 pub mod report;
+pub mod search;
 pub mod sentences;
 pub mod serve;
 pub mod site;

@@ -24,6 +24,7 @@ pub enum Job {
     Source(usize),
     Claims,
     ClaimsJson,
+    Search,
     NotFound,
     Feed,
     Sitemap,
@@ -39,6 +40,7 @@ pub fn jobs(site: &Site) -> Vec<Job> {
     jobs.push(Job::Sources);
     jobs.push(Job::Claims);
     jobs.push(Job::ClaimsJson);
+    jobs.push(Job::Search);
     jobs.extend((0..site.sources.len()).map(Job::Source));
     jobs.extend([Job::NotFound, Job::Feed, Job::Sitemap, Job::Robots]);
     jobs
@@ -56,6 +58,7 @@ struct SiteCtx<'a> {
     tags_url: String,
     sources_url: String,
     claims_url: String,
+    search_url: String,
     /// Absolute URL of the link-preview image, when site.yaml sets one.
     image: Option<String>,
 }
@@ -84,6 +87,7 @@ struct Labels {
     latest_briefs: &'static str,
     sections: &'static str,
     translations: &'static str,
+    search: &'static str,
 }
 
 fn labels(lang: &str) -> Labels {
@@ -113,6 +117,7 @@ fn labels(lang: &str) -> Labels {
                 latest_briefs: "最新简报",
                 sections: "栏目",
                 translations: "其他语言",
+                search: "搜索",
             };
         }
         return Labels {
@@ -137,6 +142,7 @@ fn labels(lang: &str) -> Labels {
             latest_briefs: "最新簡報",
             sections: "欄目",
             translations: "其他語言",
+            search: "搜尋",
         };
     }
     Labels {
@@ -161,6 +167,7 @@ fn labels(lang: &str) -> Labels {
         latest_briefs: "Latest briefs",
         sections: "Sections",
         translations: "Translations",
+        search: "Search",
     }
 }
 
@@ -332,6 +339,7 @@ fn site_ctx(site: &Site) -> SiteCtx<'_> {
         tags_url: site.tags_address.url.clone(),
         sources_url: site.sources_address.url.clone(),
         claims_url: format!("{}claims/", home.url),
+        search_url: format!("{}search/", home.url),
         image: site.config.image.as_deref().map(|img| {
             if crate::urls::scheme_of(img).is_some() {
                 img.to_string()
@@ -813,6 +821,21 @@ pub fn render(
             let json = serde_json::to_string_pretty(&rows)
                 .map_err(|e| Diagnostic::error(format!("cannot write claims.json: {e}")))?;
             return Ok(("claims.json".to_string(), json + "\n"));
+        }
+        Job::Search => {
+            let home = &site.sections[0].address;
+            let addr = crate::site::Address {
+                path: "search/".to_string(),
+                url: format!("{}search/", home.url),
+                permalink: format!("{}search/", home.permalink),
+            };
+            let mut page = simple_page(site, "search", "Search", &addr);
+            page.url = &addr.url;
+            page.permalink = &addr.permalink;
+            ctx.insert("page", &page);
+            ctx.insert("t", &labels(&site.config.language));
+            let html = templates.render("search.html", &ctx, "the search page")?;
+            return Ok(("search/index.html".to_string(), html));
         }
         Job::NotFound => {
             let mut page = simple_page(site, "404", "Page not found", home_addr);

@@ -199,6 +199,37 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
     Some(site)
 }
 
+/// Indexes `pages` for search and writes the index files.
+fn write_search_index(
+    writer: &dyn output::Writer,
+    pages: Vec<(String, String)>,
+    diags: &mut Diagnostics,
+) {
+    match crate::search::index(pages) {
+        Ok(files) => {
+            for (path, bytes) in files {
+                if let Err(d) = writer.write(&path, &bytes) {
+                    diags.push(d);
+                }
+            }
+        }
+        Err(d) => diags.push(d),
+    }
+}
+
+/// Pages the search index covers: briefs and sources.
+fn searchable(job: pages::Job) -> bool {
+    matches!(job, pages::Job::Brief(_) | pages::Job::Source(_))
+}
+
+/// The root-relative URL of an output path (`briefs/x/index.html` -> `/base/briefs/x/`).
+fn page_url(site: &Site, path: &str) -> String {
+    crate::urls::url_for(
+        &site.config.base_url,
+        path.strip_suffix("index.html").unwrap_or(path),
+    )
+}
+
 /// A brief's own `sources:` and claim rules, validated with their positions.
 fn brief_extras(
     file: &std::sync::Arc<crate::diagnostics::SourceText>,
@@ -368,14 +399,23 @@ fn build_into(
     if staging.is_some() {
         // A build renders and writes each page in one parallel pass, keeping no page in memory;
         // the staging folder is thrown away if anything fails.
-        let results: Vec<Result<(), Diagnostic>> = jobs
+        let results: Vec<Result<Option<(String, String)>, Diagnostic>> = jobs
             .par_iter()
             .map(|&job| {
-                pages::render(&site, &templates, job)
-                    .and_then(|(path, text)| writer.write(&path, text.as_bytes()))
+                let (path, text) = pages::render(&site, &templates, job)?;
+                writer.write(&path, text.as_bytes())?;
+                Ok(searchable(job).then(|| (page_url(&site, &path), text)))
             })
             .collect();
-        diags.extend(results.into_iter().filter_map(Result::err));
+        let mut to_index = Vec::new();
+        for r in results {
+            match r {
+                Ok(Some(page)) => to_index.push(page),
+                Ok(None) => {}
+                Err(d) => diags.push(d),
+            }
+        }
+        write_search_index(writer, to_index, &mut diags);
         if stop(&diags) {
             return (finish(diags, strict, stats), None);
         }
@@ -403,6 +443,13 @@ fn build_into(
             .map(|(path, text)| writer.write(path, text.as_bytes()))
             .collect();
         diags.extend(write_results.into_iter().filter_map(Result::err));
+        let to_index: Vec<(String, String)> = jobs
+            .iter()
+            .zip(outputs)
+            .filter(|(job, _)| searchable(**job))
+            .map(|(_, (path, text))| (page_url(&site, &path), text))
+            .collect();
+        write_search_index(writer, to_index, &mut diags);
     }
     // Static files: the theme's and the site's, then content assets beside their pages.
     let mut copies: Vec<(String, PathBuf)> = Vec::new();

@@ -163,6 +163,8 @@ const RESERVED: &[&str] = &[
     "sources",
     "claims",
     "claims.json",
+    "search",
+    "pagefind",
     "404.html",
     "sitemap.xml",
     "feed.xml",

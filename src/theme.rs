@@ -60,6 +60,10 @@ pub const EMBEDDED: &[(&str, &[u8])] = &[
         include_bytes!("../themes/default/templates/claims.html"),
     ),
     (
+        "templates/search.html",
+        include_bytes!("../themes/default/templates/search.html"),
+    ),
+    (
         "templates/feed.xml",
         include_bytes!("../themes/default/templates/feed.xml"),
     ),

@@ -2,7 +2,8 @@
 //! `tests/browser/`): source notes open with mouse, tap and keyboard, stay inside the viewport,
 //! margin notes do not overlap, print shows the Notes list, no JavaScript errors; and axe-core
 //! finds no serious or critical accessibility problem on the home page, both languages of the
-//! flagship, a source page and the claims page, in the light and the dark scheme.
+//! flagship, a source page, the claims page and the search page, in the light and the dark
+//! scheme; client-side search finds `稀土`, `124,000`, a word and a publisher.
 //!
 //! Needs `/usr/bin/chromium` (or `$CHROMIUM`), `node`, and `npm ci` in `tests/browser/`
 //! (`.ci/run` installs all three). Without them the test is skipped locally and fails in CI.
@@ -56,6 +57,10 @@ fn notes_and_accessibility_in_a_real_browser() {
             "/briefs/rare-earths/",
         ])
         .output();
+    let search = Command::new("node")
+        .arg(root.join("tests/browser/search.mjs"))
+        .arg(&url)
+        .output();
     let axe = Command::new("node")
         .arg(root.join("tests/browser/axe.mjs"))
         .arg(&url)
@@ -65,6 +70,7 @@ fn notes_and_accessibility_in_a_real_browser() {
             "/briefs/chip-controls-zh/",
             "/sources/bcg-2020/",
             "/claims/",
+            "/search/",
         ])
         .output();
     // Stop the server: SIGTERM lets it remove its folder; kill it if that does not work.
@@ -93,8 +99,19 @@ fn notes_and_accessibility_in_a_real_browser() {
         String::from_utf8_lossy(&axe.stderr)
     );
     assert!(
-        axe_out.contains("5 page(s) audited, 0 serious or critical violation(s)"),
+        axe_out.contains("6 page(s) audited, 0 serious or critical violation(s)"),
         "{axe_out}"
+    );
+    let search = search.unwrap();
+    let search_out = String::from_utf8_lossy(&search.stdout);
+    assert!(
+        search.status.success(),
+        "search checks failed:\n{search_out}\n{}",
+        String::from_utf8_lossy(&search.stderr)
+    );
+    assert!(
+        search_out.contains("4 queries, 0 problem(s)"),
+        "{search_out}"
     );
     assert!(
         stdout.contains("3 page(s) checked, 0 problem(s)"),
