@@ -4,6 +4,7 @@
 // with the keyboard alone, the note is fully inside the viewport, Escape closes it (narrow),
 // margin notes do not overlap each other (wide), print media shows the Notes list and hides the
 // margin notes, and no page logs a JavaScript error. Prints one line per problem; exits 1 if any.
+// With SCREENSHOT_DIR set, saves a full-page PNG of each page at each width there first.
 import { chromium } from "playwright-core";
 
 const [base, ...paths] = process.argv.slice(2);
@@ -29,6 +30,10 @@ for (const path of paths) {
     page.on("pageerror", (e) => problems.push(`${path} @${width}: page error ${e.message}`));
     page.on("console", (m) => { if (m.type() === "error") problems.push(`${path} @${width}: console error ${m.text()}`); });
     await page.goto(base + path, { waitUntil: "load" });
+    if (process.env.SCREENSHOT_DIR) {
+      const slug = path.replace(/^\/|\/$/g, "").replace(/\//g, "_") || "home";
+      await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/${slug}-${width}.png`, fullPage: true });
+    }
     const refs = await page.locator(".note-ref").all();
     if (refs.length === 0) problems.push(`${path}: no note markers`);
     for (const ref of refs) {

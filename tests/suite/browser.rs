@@ -5,15 +5,46 @@
 //! flagship, a source page, the claims page and the search page, in the light and the dark
 //! scheme; client-side search finds `稀土`, `124,000`, a word and a publisher.
 //!
-//! Needs `/usr/bin/chromium` (or `$CHROMIUM`), `node`, and `npm ci` in `tests/browser/`
-//! (`.ci/run` installs all three). Without them the test is skipped locally and fails in CI.
+//! Screenshots of the checked pages at 1280 px and 375 px are left in
+//! `target/tmp/screenshots/` for a person to look at. Every page of the demo build must also be
+//! valid HTML by the Nu HTML Checker (`vnu.jar`, from the `vnu-jar` npm package, run with Java).
+//!
+//! Needs `/usr/bin/chromium` (or `$CHROMIUM`), `node`, `java`, and `npm ci` in `tests/browser/`
+//! (`.ci/run` installs them all). Without them these tests fail, naming what is missing; set
+//! `SOURCED_SKIP_BROWSER_TESTS=1` to skip them on purpose.
 
 use std::path::Path;
 use std::process::Command;
 
 use crate::support::TestSite;
 
-fn ready() -> Result<(), String> {
+/// Whether the browser tests may run: `Ok(false)` when skipped on purpose; panics naming what
+/// is missing otherwise, so a machine without a browser cannot pass them silently.
+fn ready(need_browser: bool) -> bool {
+    if std::env::var_os("SOURCED_SKIP_BROWSER_TESTS").is_some_and(|v| v == "1") {
+        eprintln!("SOURCED_SKIP_BROWSER_TESTS=1: skipping browser test");
+        return false;
+    }
+    if let Err(why) = missing(need_browser) {
+        panic!(
+            "browser tests cannot run: {why} (or set SOURCED_SKIP_BROWSER_TESTS=1 to skip them)"
+        );
+    }
+    true
+}
+
+fn missing(need_browser: bool) -> Result<(), String> {
+    if !need_browser {
+        if Command::new("java").arg("-version").output().is_err() {
+            return Err("java is missing (apt-get install default-jre-headless)".into());
+        }
+        if !vnu_jar().exists() {
+            return Err(
+                "tests/browser/node_modules is missing (cd tests/browser && npm ci)".into(),
+            );
+        }
+        return Ok(());
+    }
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     if !Path::new(&chromium).exists() {
         return Err(format!("{chromium} is missing (apt-get install chromium)"));
@@ -31,14 +62,12 @@ fn ready() -> Result<(), String> {
 
 #[test]
 fn notes_and_accessibility_in_a_real_browser() {
-    if let Err(why) = ready() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "browser tests cannot run in CI: {why}"
-        );
-        eprintln!("skipping browser test: {why}");
+    if !ready(true) {
         return;
     }
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
     let preview = TestSite::bare();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let site_dir = preview.path("site");
@@ -49,6 +78,7 @@ fn notes_and_accessibility_in_a_real_browser() {
     );
     let url = url.trim_end_matches('/').to_string();
     let out = Command::new("node")
+        .env("SCREENSHOT_DIR", &shots)
         .arg(root.join("tests/browser/notes.mjs"))
         .arg(&url)
         .args([
@@ -116,5 +146,65 @@ fn notes_and_accessibility_in_a_real_browser() {
     assert!(
         stdout.contains("3 page(s) checked, 0 problem(s)"),
         "{stdout}"
+    );
+    for page in ["briefs_chip-controls", "briefs_chip-controls-zh"] {
+        for width in [1280, 375] {
+            let png = shots.join(format!("{page}-{width}.png"));
+            let bytes = std::fs::read(&png).unwrap_or_default();
+            assert!(
+                bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000,
+                "no screenshot at {}",
+                png.display()
+            );
+        }
+    }
+}
+
+fn vnu_jar() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser/node_modules/vnu-jar/build/dist/vnu.jar")
+}
+
+/// Every page the demo site builds is valid HTML by the Nu HTML Checker (errors only; the
+/// checker's warnings, such as its advice on `lang` detection, are not failures).
+#[test]
+fn every_demo_page_is_valid_html() {
+    if !ready(false) {
+        return;
+    }
+    let out = TestSite::bare();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let build = crate::support::bin()
+        .args(["build", "--root"])
+        .arg(root)
+        .arg("--output")
+        .arg(out.path("public"))
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let pages: Vec<_> = walkdir::WalkDir::new(out.path("public"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+        .map(|e| e.into_path())
+        .collect();
+    assert!(pages.len() > 30, "only {} pages built", pages.len());
+    let vnu = Command::new("java")
+        .arg("-jar")
+        .arg(vnu_jar())
+        .args(["--errors-only", "--format", "gnu"])
+        .args(&pages)
+        .output()
+        .unwrap();
+    assert!(
+        vnu.status.success(),
+        "the Nu HTML Checker found errors in {} pages:\n{}{}",
+        pages.len(),
+        String::from_utf8_lossy(&vnu.stdout),
+        String::from_utf8_lossy(&vnu.stderr)
     );
 }
