@@ -5,7 +5,8 @@
 //! flagship, a source page, the claims page and the search page, in the light and the dark
 //! scheme; client-side search finds `稀土`, `124,000`, a word and a publisher.
 //!
-//! Screenshots of the checked pages at 1280 px and 375 px are left in
+//! Every built page also loads at 320 px with no JavaScript or console error, no failed request
+//! and no horizontal overflow. Screenshots of the checked pages at 1280 px and 375 px are left in
 //! `target/tmp/screenshots/` for a person to look at. Every page of the demo build must also be
 //! valid HTML by the Nu HTML Checker (`vnu.jar`, from the `vnu-jar` npm package, run with Java).
 //!
@@ -91,6 +92,32 @@ fn notes_and_accessibility_in_a_real_browser() {
         .arg(root.join("tests/browser/search.mjs"))
         .arg(&url)
         .output();
+    // Every page the server built, as a URL path (`public/a/b/index.html` -> `/a/b/`).
+    let every_page: Vec<String> = walkdir::WalkDir::new(&site_dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() == "index.html")
+        .filter_map(|e| {
+            let rel = e.path().parent()?.strip_prefix(&site_dir).ok()?;
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            Some(if rel.is_empty() {
+                "/".to_string()
+            } else {
+                format!("/{rel}/")
+            })
+        })
+        .collect();
+    assert!(
+        every_page.len() > 30,
+        "only {} pages built",
+        every_page.len()
+    );
+    let pages = Command::new("node")
+        .arg(root.join("tests/browser/pages.mjs"))
+        .arg(&url)
+        .args(&every_page)
+        .output();
     let axe = Command::new("node")
         .arg(root.join("tests/browser/axe.mjs"))
         .arg(&url)
@@ -131,6 +158,20 @@ fn notes_and_accessibility_in_a_real_browser() {
     assert!(
         axe_out.contains("6 page(s) audited, 0 serious or critical violation(s)"),
         "{axe_out}"
+    );
+    let pages = pages.unwrap();
+    let pages_out = String::from_utf8_lossy(&pages.stdout);
+    assert!(
+        pages.status.success(),
+        "page checks at 320px failed:\n{pages_out}\n{}",
+        String::from_utf8_lossy(&pages.stderr)
+    );
+    assert!(
+        pages_out.contains(&format!(
+            "{} page(s) loaded at 320px, 0 problem(s)",
+            every_page.len()
+        )),
+        "{pages_out}"
     );
     let search = search.unwrap();
     let search_out = String::from_utf8_lossy(&search.stdout);
