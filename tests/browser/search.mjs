@@ -1,12 +1,19 @@
 // Search checks, run by tests/suite/browser.rs:  node tests/browser/search.mjs BASE_URL
-// Each query must list the expected page among its results (by URL), with no page errors.
+// Each query must list the expected page among its results (by URL), with no page errors; a
+// query with a third entry must rank it first ("first") or above that page, because its title (the
+// h1, which Pagefind weighs 7x body text) holds the word while other pages only mention it in
+// their text, some more often.
 import { chromium } from "playwright-core";
 
 const [base] = process.argv.slice(2);
 const queries = [
   ["稀土", "/briefs/chip-controls-zh/"],
   ["124,000", "/briefs/chip-controls/"],
-  ["gallium", "/briefs/rare-earths/"],
+  ["gallium", "/briefs/rare-earths/", "first"],
+  // Titled "SMIC's domestic turn": above the flagship, whose text says "SMIC" twice as often.
+  // (Source pages titled "SMIC ..." rank first, which is also right.)
+  ["SMIC", "/briefs/smic-domestic-turn/", "/briefs/chip-controls/"],
+
   ["Boston Consulting Group", "/sources/bcg-2020/"],
 ];
 const problems = [];
@@ -19,7 +26,7 @@ const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 page.on("pageerror", (e) => problems.push(`page error ${e.message}`));
 page.on("console", (m) => { if (m.type() === "error") problems.push(`console error ${m.text()}`); });
 await page.goto(base + "/search/", { waitUntil: "load" });
-for (const [query, expected] of queries) {
+for (const [query, expected, rank] of queries) {
   const input = page.locator(".pagefind-ui__search-input");
   await input.fill("");
   await input.fill(query);
@@ -30,6 +37,10 @@ for (const [query, expected] of queries) {
     if (urls.some((u) => u.endsWith(expected))) break;
   }
   if (!urls.some((u) => u.endsWith(expected))) problems.push(`"${query}": ${expected} not among ${JSON.stringify(urls)}`);
+  else if (rank === "first" && !urls[0].endsWith(expected)) problems.push(`"${query}": ${expected} not ranked first in ${JSON.stringify(urls)}`);
+  else if (rank && rank !== "first" && !(urls.findIndex((u) => u.endsWith(expected)) < urls.findIndex((u) => u.endsWith(rank)))) {
+    problems.push(`"${query}": ${expected} not ranked above ${rank} in ${JSON.stringify(urls)}`);
+  }
   else console.log(`"${query}": found ${expected} (${urls.length} result(s))`);
 }
 await browser.close();

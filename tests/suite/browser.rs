@@ -181,7 +181,7 @@ fn notes_and_accessibility_in_a_real_browser() {
         String::from_utf8_lossy(&search.stderr)
     );
     assert!(
-        search_out.contains("4 queries, 0 problem(s)"),
+        search_out.contains("5 queries, 0 problem(s)"),
         "{search_out}"
     );
     assert!(
