@@ -2,18 +2,14 @@
 //   node tests/browser/axe.mjs BASE_URL PATH...
 // Each page in the light and the dark colour scheme; prints every serious or critical violation
 // and exits 1 if there is any.
-import { chromium } from "playwright-core";
+import { launch } from "./launch.mjs";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const [base, ...paths] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 let problems = 0;
 for (const path of paths) {
   for (const colorScheme of ["light", "dark"]) {

@@ -5,15 +5,11 @@
 // margin notes do not overlap each other (wide), print media shows the Notes list and hides the
 // margin notes, and no page logs a JavaScript error. Prints one line per problem; exits 1 if any.
 // With SCREENSHOT_DIR set, saves a full-page PNG of each page at each width there first.
-import { chromium } from "playwright-core";
+import { launch } from "./launch.mjs";
 
 const [base, ...paths] = process.argv.slice(2);
 const problems = [];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 
 async function inViewport(page, locator, label) {
   const box = await locator.boundingBox();

@@ -3,15 +3,11 @@
 // Loads each page at 320 px wide (the narrowest layout the theme supports) and reports any
 // JavaScript error, console error or failed request, and any page whose content is wider than
 // the viewport (horizontal scrolling). Prints one line per problem; exits 1 if any.
-import { chromium } from "playwright-core";
+import { launch } from "./launch.mjs";
 
 const [base, ...paths] = process.argv.slice(2);
 const problems = [];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 320, height: 640 } });
 let current = "";
 page.on("pageerror", (e) => problems.push(`${current}: page error ${e.message}`));

@@ -3,7 +3,7 @@
 // query with a third entry must rank it first ("first") or above that page, because its title (the
 // h1, which Pagefind weighs 7x body text) holds the word while other pages only mention it in
 // their text, some more often.
-import { chromium } from "playwright-core";
+import { launch } from "./launch.mjs";
 
 const [base] = process.argv.slice(2);
 const queries = [
@@ -17,11 +17,7 @@ const queries = [
   ["Boston Consulting Group", "/sources/bcg-2020/"],
 ];
 const problems = [];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 page.on("pageerror", (e) => problems.push(`page error ${e.message}`));
 page.on("console", (m) => { if (m.type() === "error") problems.push(`console error ${m.text()}`); });

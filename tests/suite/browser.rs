@@ -141,53 +141,18 @@ fn notes_and_accessibility_in_a_real_browser() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    let out = out.unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "browser checks failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded("browser checks", out, "3 page(s) checked, 0 problem(s)");
+    succeeded(
+        "axe-core",
+        axe,
+        "6 page(s) audited, 0 serious or critical violation(s)",
     );
-    let axe = axe.unwrap();
-    let axe_out = String::from_utf8_lossy(&axe.stdout);
-    assert!(
-        axe.status.success(),
-        "axe-core found serious or critical problems:\n{axe_out}\n{}",
-        String::from_utf8_lossy(&axe.stderr)
+    succeeded(
+        "page checks at 320px",
+        pages,
+        &format!("{} page(s) loaded at 320px, 0 problem(s)", every_page.len()),
     );
-    assert!(
-        axe_out.contains("6 page(s) audited, 0 serious or critical violation(s)"),
-        "{axe_out}"
-    );
-    let pages = pages.unwrap();
-    let pages_out = String::from_utf8_lossy(&pages.stdout);
-    assert!(
-        pages.status.success(),
-        "page checks at 320px failed:\n{pages_out}\n{}",
-        String::from_utf8_lossy(&pages.stderr)
-    );
-    assert!(
-        pages_out.contains(&format!(
-            "{} page(s) loaded at 320px, 0 problem(s)",
-            every_page.len()
-        )),
-        "{pages_out}"
-    );
-    let search = search.unwrap();
-    let search_out = String::from_utf8_lossy(&search.stdout);
-    assert!(
-        search.status.success(),
-        "search checks failed:\n{search_out}\n{}",
-        String::from_utf8_lossy(&search.stderr)
-    );
-    assert!(
-        search_out.contains("5 queries, 0 problem(s)"),
-        "{search_out}"
-    );
-    assert!(
-        stdout.contains("3 page(s) checked, 0 problem(s)"),
-        "{stdout}"
-    );
+    succeeded("search checks", search, "5 queries, 0 problem(s)");
     for page in ["briefs_chip-controls", "briefs_chip-controls-zh"] {
         for width in [1280, 375] {
             let png = shots.join(format!("{page}-{width}.png"));
@@ -199,6 +164,17 @@ fn notes_and_accessibility_in_a_real_browser() {
             );
         }
     }
+}
+
+/// Asserts that one of the Node scripts ran, exited 0 and printed its all-clear summary line.
+fn succeeded(what: &str, run: std::io::Result<std::process::Output>, summary: &str) {
+    let run = run.unwrap_or_else(|e| panic!("{what}: cannot run node: {e}"));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success() && stdout.contains(summary),
+        "{what} failed (expected \"{summary}\"):\n{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
 }
 
 fn vnu_jar() -> std::path::PathBuf {
