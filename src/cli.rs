@@ -74,6 +74,9 @@ pub struct BuildArgs {
     /// Use this base URL instead of site.yaml's `base_url` (e.g. for a preview deploy).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Skip the search index and the search page (as `search: false` in site.yaml).
+    #[arg(long)]
+    pub no_search: bool,
 }
 
 #[derive(Debug, Args)]

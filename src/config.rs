@@ -2,7 +2,8 @@
 //!
 //! Keys (a contract): `title` and `base_url` (required), `description`, `language` (default
 //! `en`), `theme` (default `default`), `output_dir` (default `public`), `strict` (default
-//! false). Unknown keys are errors with a "did you mean" hint.
+//! false), `image`, `search` (default true: the search index and page). Unknown keys are errors
+//! with a "did you mean" hint.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +25,7 @@ const KEYS: &[&str] = &[
     "output_dir",
     "strict",
     "image",
+    "search",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -36,6 +38,7 @@ struct RawConfig {
     output_dir: Option<String>,
     strict: Option<bool>,
     image: Option<String>,
+    search: Option<bool>,
 }
 
 /// The site's settings, validated.
@@ -53,6 +56,8 @@ pub struct SiteConfig {
     /// The image link previews use (OpenGraph, Twitter cards): an http(s) URL or a path in the
     /// site (`/og.png`), made absolute against `base_url`.
     pub image: Option<String>,
+    /// Build the search index and the search page.
+    pub search: bool,
     pub file: Arc<SourceText>,
     pub keys: KeyIndex,
 }
@@ -228,6 +233,7 @@ pub fn parse(file: Arc<SourceText>) -> Result<SiteConfig, Vec<Diagnostic>> {
         theme,
         output_dir: PathBuf::from(output_dir),
         strict: raw.strict.unwrap_or(false),
+        search: raw.search.unwrap_or(true),
         image: raw
             .image
             .map(|i| i.trim().to_string())

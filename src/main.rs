@@ -16,6 +16,7 @@ fn options(site: SiteArgs, mode: Mode) -> Options {
         drafts: site.drafts,
         strict: site.strict,
         mode,
+        no_search: false,
     }
 }
 
@@ -118,6 +119,7 @@ fn main() -> ExitCode {
             let mut opts = options(args.site, Mode::Build);
             opts.output = args.output;
             opts.base_url = args.base_url;
+            opts.no_search = args.no_search;
             run_pipeline(&opts)
         }
         Command::Check(args) => run_pipeline(&options(args.site, Mode::Check)),

@@ -40,7 +40,9 @@ pub fn jobs(site: &Site) -> Vec<Job> {
     jobs.push(Job::Sources);
     jobs.push(Job::Claims);
     jobs.push(Job::ClaimsJson);
-    jobs.push(Job::Search);
+    if site.config.search {
+        jobs.push(Job::Search);
+    }
     jobs.extend((0..site.sources.len()).map(Job::Source));
     jobs.extend([Job::NotFound, Job::Feed, Job::Sitemap, Job::Robots]);
     jobs
@@ -339,7 +341,11 @@ fn site_ctx(site: &Site) -> SiteCtx<'_> {
         tags_url: site.tags_address.url.clone(),
         sources_url: site.sources_address.url.clone(),
         claims_url: format!("{}claims/", home.url),
-        search_url: format!("{}search/", home.url),
+        search_url: if site.config.search {
+            format!("{}search/", home.url)
+        } else {
+            String::new()
+        },
         image: site.config.image.as_deref().map(|img| {
             if crate::urls::scheme_of(img).is_some() {
                 img.to_string()

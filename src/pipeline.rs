@@ -40,6 +40,8 @@ pub struct Options {
     pub drafts: bool,
     pub strict: bool,
     pub mode: Mode,
+    /// Skip the search index and page (`--no-search`), whatever `site.yaml` says.
+    pub no_search: bool,
 }
 
 /// Counts for the summary line.
@@ -85,6 +87,9 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
             return None;
         }
     };
+    if opts.no_search {
+        config.search = false;
+    }
     if let Some(raw) = &opts.base_url {
         match config::parse_base_url(raw) {
             Ok(u) => config.base_url = u,
@@ -217,9 +222,9 @@ fn write_search_index(
     }
 }
 
-/// Pages the search index covers: briefs and sources.
-fn searchable(job: pages::Job) -> bool {
-    matches!(job, pages::Job::Brief(_) | pages::Job::Source(_))
+/// Pages the search index covers: briefs and sources, when search is on.
+fn searchable(site: &Site, job: pages::Job) -> bool {
+    site.config.search && matches!(job, pages::Job::Brief(_) | pages::Job::Source(_))
 }
 
 /// The root-relative URL of an output path (`briefs/x/index.html` -> `/base/briefs/x/`).
@@ -404,7 +409,7 @@ fn build_into(
             .map(|&job| {
                 let (path, text) = pages::render(&site, &templates, job)?;
                 writer.write(&path, text.as_bytes())?;
-                Ok(searchable(job).then(|| (page_url(&site, &path), text)))
+                Ok(searchable(&site, job).then(|| (page_url(&site, &path), text)))
             })
             .collect();
         let mut to_index = Vec::new();
@@ -415,7 +420,9 @@ fn build_into(
                 Err(d) => diags.push(d),
             }
         }
-        write_search_index(writer, to_index, &mut diags);
+        if site.config.search {
+            write_search_index(writer, to_index, &mut diags);
+        }
         if stop(&diags) {
             return (finish(diags, strict, stats), None);
         }
@@ -446,10 +453,12 @@ fn build_into(
         let to_index: Vec<(String, String)> = jobs
             .iter()
             .zip(outputs)
-            .filter(|(job, _)| searchable(**job))
+            .filter(|(job, _)| searchable(&site, **job))
             .map(|(_, (path, text))| (page_url(&site, &path), text))
             .collect();
-        write_search_index(writer, to_index, &mut diags);
+        if site.config.search {
+            write_search_index(writer, to_index, &mut diags);
+        }
     }
     // Static files: the theme's and the site's, then content assets beside their pages.
     let mut copies: Vec<(String, PathBuf)> = Vec::new();

@@ -130,6 +130,7 @@ impl Builder {
             drafts: self.opts.drafts,
             strict: false,
             mode: Mode::Build,
+            no_search: false,
         }
     }
 

@@ -739,6 +739,9 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
     diags
 }
 
+/// How many related briefs a brief lists.
+const RELATED: usize = 5;
+
 /// Related briefs: others sharing sources (2 points each) or tags (1 point each), not the
 /// brief's own translations; at most five, the strongest first, then newest.
 pub fn relate(site: &mut Site) {
@@ -753,6 +756,7 @@ pub fn relate(site: &mut Site) {
     // One score slot per brief, reset through the list of slots touched.
     let mut score = vec![0usize; n];
     let mut touched: Vec<usize> = Vec::new();
+    let mut ranked: Vec<(usize, usize)> = Vec::new();
     for (i, b) in site.briefs.iter().enumerate() {
         let mut add = |o: usize, s: usize| {
             if score[o] == 0 {
@@ -774,18 +778,27 @@ pub fn relate(site: &mut Site) {
         for &t in &b.translations {
             score[t] = 0;
         }
-        let mut ranked: Vec<(usize, usize)> = touched
-            .iter()
-            .filter(|&&o| score[o] > 0)
-            .map(|&o| (o, score[o]))
-            .collect();
+        ranked.clear();
+        ranked.extend(
+            touched
+                .iter()
+                .filter(|&&o| score[o] > 0)
+                .map(|&o| (o, score[o])),
+        );
         for &o in &touched {
             score[o] = 0;
         }
         touched.clear();
         // Briefs are newest first, so a lower index breaks ties toward the newer brief.
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        related[i] = ranked.into_iter().take(5).map(|(o, _)| o).collect();
+        let order = |a: &(usize, usize), b: &(usize, usize)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+        if ranked.len() > RELATED {
+            ranked.select_nth_unstable_by(RELATED, order);
+            ranked.truncate(RELATED);
+        }
+        ranked.sort_by(order);
+        // Copied out, not collected from `ranked`: collecting in place would keep the whole
+        // buffer alive in every brief.
+        related[i] = ranked.iter().map(|&(o, _)| o).collect();
     }
     for (b, r) in site.briefs.iter_mut().zip(related) {
         b.related = r;

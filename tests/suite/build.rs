@@ -455,3 +455,24 @@ fn link_previews_carry_opengraph_and_twitter_metadata() {
     site.build()
         .assert_error(&["site.yaml:5:8", "`image: javascript:alert(1)`"]);
 }
+
+#[test]
+fn search_can_be_turned_off_by_flag_or_site_yaml() {
+    let site = built();
+    assert!(site.exists("public/search/index.html"));
+    assert!(site.exists("public/pagefind/pagefind.js"));
+    let nav = |site: &TestSite| site.html("public/index.html").texts(".site-nav a");
+    assert!(nav(&site).contains(&"Search".to_string()));
+
+    site.run(&["build", "--no-search"]).assert_ok();
+    assert!(!site.exists("public/search/index.html"));
+    assert!(!site.exists("public/pagefind"));
+    assert!(!nav(&site).contains(&"Search".to_string()));
+    assert!(nav(&site).contains(&"Sources".to_string()));
+
+    let config = site.read("site.yaml") + "search: false\n";
+    site.write("site.yaml", config);
+    site.build().assert_ok();
+    assert!(!site.exists("public/search/index.html"));
+    assert!(!nav(&site).contains(&"Search".to_string()));
+}
