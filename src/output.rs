@@ -1,9 +1,11 @@
 //! Write stage: put the rendered site in place without ever losing the previous one.
 //!
-//! Pages are written into a staging folder beside `output_dir` (`.<name>.sourced-*`), which
-//! replaces `output_dir` only once everything is written; a failed or interrupted build leaves
-//! the previous output as it was. A `.git` (folder or file) and a `CNAME` kept in the old
-//! output are carried into the new one. Nothing is written outside the staging folder and
+//! Pages are written into a staging folder beside `output_dir` (`.<name>.sourced-*`); nothing
+//! in `output_dir` changes until every page has rendered and been written. A first build then
+//! renames the staging folder into place; a rebuild moves in only the files whose bytes
+//! changed and removes the ones the site no longer has (see [`Staging`]). A failed or
+//! interrupted build leaves the previous output as it was. A `.git` (folder or file) and a
+//! `CNAME` in the output are kept. Nothing is written outside the staging folder and
 //! `output_dir`, and dangerous `output_dir`s are refused by [`check_output_dir`].
 
 use std::path::{Component, Path, PathBuf};
@@ -138,10 +140,26 @@ pub fn check_output_dir(root: &Path, output: &Path) -> Result<PathBuf, String> {
     Ok(out)
 }
 
-/// A folder being filled with the new site.
+/// Where a build puts the new site until it is complete.
+///
+/// A first build (no previous output) writes the whole tree into the staging folder and
+/// renames it into place. A rebuild compares each file with the previous output's: an
+/// unchanged file is left alone (its inode and modification time kept, so deploy tools that
+/// sync by time see only real changes), a changed or new one is written into the staging
+/// folder. Only when every page has rendered and been written does [`Staging::commit`] move
+/// the changed files into place and remove the files the site no longer has. So a failed
+/// build still leaves the previous output as it was; the commit itself is a series of
+/// renames, each atomic, not one.
 pub struct Staging {
     dir: tempfile::TempDir,
     target: PathBuf,
+    /// A previous build is updated in place (else the staging folder becomes the output).
+    update: bool,
+    /// Every path the build produced (when updating).
+    produced: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Changed files, as (path in the output, name in the staging folder).
+    staged: std::sync::Mutex<Vec<(String, PathBuf)>>,
+    counter: std::sync::atomic::AtomicUsize,
 }
 
 fn name_of(target: &Path) -> String {
@@ -149,6 +167,39 @@ fn name_of(target: &Path) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "public".to_string())
+}
+
+/// Does the file at `path` hold exactly `bytes`?
+fn same_content(path: &Path, bytes: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    match f.metadata() {
+        Ok(m) if m.is_file() && m.len() == bytes.len() as u64 => {}
+        _ => return false,
+    }
+    let mut old = Vec::with_capacity(bytes.len() + 1);
+    f.read_to_end(&mut old).is_ok() && old == bytes
+}
+
+/// Makes `path`'s parent folders, removing files that stand where a folder must go.
+fn make_parents(root: &Path, path: &Path) -> std::io::Result<()> {
+    let Some(parent) = path.parent() else {
+        return Ok(());
+    };
+    if std::fs::create_dir_all(parent).is_ok() {
+        return Ok(());
+    }
+    let rel = parent.strip_prefix(root).unwrap_or(parent);
+    let mut at = root.to_path_buf();
+    for c in rel.components() {
+        at.push(c);
+        if at.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+            std::fs::remove_file(&at)?;
+        }
+    }
+    std::fs::create_dir_all(parent)
 }
 
 impl Staging {
@@ -181,21 +232,42 @@ impl Staging {
         Ok(Staging {
             dir,
             target: target.to_path_buf(),
+            update: target.join(MARKER).is_file(),
+            produced: Default::default(),
+            staged: Default::default(),
+            counter: Default::default(),
         })
     }
 
-    /// Writes `bytes` at `rel` (a `/`-separated path) inside the staging folder.
+    /// Writes `bytes` at `rel` (a `/`-separated path) of the new site.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
-        let path = self.path_of(rel)?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io_error(&path, e))?;
+        if !self.update {
+            let path = join_rel(self.dir.path(), rel)?;
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io_error(&path, e))?;
+            }
+            return std::fs::write(&path, bytes).map_err(|e| io_error(&path, e));
         }
-        std::fs::write(&path, bytes).map_err(|e| io_error(&path, e))
+        let dest = join_rel(&self.target, rel)?;
+        self.record(rel);
+        if same_content(&dest, bytes) {
+            return Ok(());
+        }
+        let staged = self.staged_name();
+        std::fs::write(&staged, bytes).map_err(|e| io_error(&staged, e))?;
+        self.stage(rel, staged);
+        Ok(())
     }
 
     /// Copies the file at `from` to `rel`.
     pub fn copy(&self, rel: &str, from: &Path) -> Result<(), Diagnostic> {
-        let path = self.path_of(rel)?;
+        if self.update {
+            let bytes = std::fs::read(from).map_err(|e| {
+                Diagnostic::error(format!("cannot read {}: {e}", from.display())).in_file(from)
+            })?;
+            return self.write(rel, &bytes);
+        }
+        let path = join_rel(self.dir.path(), rel)?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| io_error(&path, e))?;
         }
@@ -204,13 +276,33 @@ impl Staging {
             .map_err(|e| io_error(&path, e))
     }
 
-    fn path_of(&self, rel: &str) -> Result<PathBuf, Diagnostic> {
-        join_rel(self.dir.path(), rel)
+    fn record(&self, rel: &str) {
+        if let Ok(mut p) = self.produced.lock() {
+            p.insert(rel.to_string());
+        }
     }
 
-    /// Replaces the output folder with the staging folder, keeping `.git` and `CNAME`.
+    fn staged_name(&self) -> PathBuf {
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.dir.path().join(n.to_string())
+    }
+
+    fn stage(&self, rel: &str, staged: PathBuf) {
+        if let Ok(mut s) = self.staged.lock() {
+            s.push((rel.to_string(), staged));
+        }
+    }
+
+    /// Puts the new site in place: renames the staging folder to the output folder (keeping
+    /// `.git` and `CNAME`), or, when updating, moves each changed file into place and removes
+    /// the files the new site does not have.
     pub fn commit(self) -> Result<(), Diagnostic> {
         self.write(MARKER, MARKER_TEXT.as_bytes())?;
+        if self.update {
+            return self.commit_update();
+        }
         let staged = self.dir.keep();
         let target = self.target;
         if !target.exists() {
@@ -243,6 +335,50 @@ impl Staging {
         }
         std::fs::remove_dir_all(&old).map_err(|e| io_error(&old, e))
     }
+
+    fn commit_update(self) -> Result<(), Diagnostic> {
+        let staged = std::mem::take(&mut *self.staged.lock().map_err(|_| poisoned())?);
+        let produced = std::mem::take(&mut *self.produced.lock().map_err(|_| poisoned())?);
+        let target = &self.target;
+        for (rel, from) in staged {
+            let dest = join_rel(target, &rel)?;
+            make_parents(target, &dest).map_err(|e| io_error(&dest, e))?;
+            if dest.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+                std::fs::remove_dir_all(&dest).map_err(|e| io_error(&dest, e))?;
+            }
+            std::fs::rename(&from, &dest).map_err(|e| io_error(&dest, e))?;
+        }
+        // Remove what the new site no longer has, then the folders that became empty.
+        let mut dirs = Vec::new();
+        let walk = walkdir::WalkDir::new(target)
+            .min_depth(1)
+            .into_iter()
+            .filter_entry(|e| e.depth() > 1 || !KEPT.iter().any(|k| e.file_name() == *k));
+        for entry in walk {
+            let entry = entry.map_err(|e| {
+                Diagnostic::error(format!("cannot read {}: {e}", target.display())).in_file(target)
+            })?;
+            let Ok(rel) = entry.path().strip_prefix(target) else {
+                continue;
+            };
+            let rel = crate::urls::to_slash(rel);
+            if entry.file_type().is_dir() {
+                dirs.push(entry.into_path());
+            } else if !produced.contains(&rel) {
+                std::fs::remove_file(entry.path()).map_err(|e| io_error(entry.path(), e))?;
+            }
+        }
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for d in dirs {
+            // Fails, as it should, on any folder that still has files.
+            let _ = std::fs::remove_dir(d);
+        }
+        Ok(())
+    }
+}
+
+fn poisoned() -> Diagnostic {
+    Diagnostic::error("a writer thread failed while the site was being written")
 }
 
 /// `root` joined with a `/`-separated relative path that may not climb out of it.

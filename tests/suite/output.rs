@@ -1,7 +1,7 @@
 //! The output folder: swapped in atomically, never lost, `.git` and `CNAME` kept, and
 //! dangerous folders refused.
 
-use crate::support::{TestSite, brief, snapshot};
+use crate::support::{TestSite, brief, snapshot, text};
 
 #[test]
 fn a_failed_build_leaves_the_previous_output_byte_identical() {
@@ -157,4 +157,54 @@ fn a_content_symlink_pointing_outside_the_site_is_refused() {
     std::os::unix::fs::symlink(outside.path("secret.md"), site.path("content/leak.md")).unwrap();
     site.build()
         .assert_error(&["content/leak.md is a symlink that points outside the site"]);
+}
+
+#[test]
+fn a_rebuild_rewrites_only_what_changed_and_matches_a_fresh_build() {
+    use std::os::unix::fs::MetadataExt;
+    let site = TestSite::fixture("basic");
+    site.build().assert_ok();
+    let stamp = |rel: &str| {
+        let m = std::fs::metadata(site.path(rel)).unwrap();
+        (m.ino(), m.mtime_nsec(), m.mtime())
+    };
+    let style = stamp("public/style.css");
+    let methods = stamp("public/briefs/notes/methods/index.html");
+    let edited = stamp("public/rare-earth-leverage/index.html");
+    // Leftovers of another era: a stale page in its own folder, and a folder where a file goes.
+    site.write("public/old-brief/index.html", "old");
+    std::fs::remove_file(site.path("public/feed.xml")).unwrap();
+    site.write("public/feed.xml/stray.txt", "in the way");
+    let edit = site
+        .read("content/rare-earths.md")
+        .replace("China refines most", "China still refines most");
+    site.write("content/rare-earths.md", edit);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    site.build().assert_ok();
+
+    assert_eq!(
+        stamp("public/style.css"),
+        style,
+        "unchanged files are not rewritten"
+    );
+    assert_eq!(stamp("public/briefs/notes/methods/index.html"), methods);
+    assert_ne!(stamp("public/rare-earth-leverage/index.html"), edited);
+    let page = site.html("public/rare-earth-leverage/index.html");
+    assert!(text(&page.one("main")).contains("China still refines most"));
+    assert!(
+        !site.exists("public/old-brief"),
+        "stale pages and their folders go"
+    );
+    assert!(
+        std::fs::metadata(site.path("public/feed.xml"))
+            .unwrap()
+            .is_file()
+    );
+
+    // The updated folder holds exactly what a build into an empty folder holds.
+    let fresh = tempfile::tempdir().unwrap();
+    let out = fresh.path().join("out");
+    site.run(&["build", "--output", out.to_str().unwrap()])
+        .assert_ok();
+    assert_eq!(snapshot(&site.path("public")), snapshot(&out));
 }
