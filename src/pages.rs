@@ -380,7 +380,7 @@ fn simple_page<'a>(
 
 fn source_ref(site: &Site, key: &str) -> Option<SourceRef> {
     let s = site.bib.get(key)?;
-    let e = site.sources.iter().find(|e| e.key == key)?;
+    let e = &site.sources[*site.source_index.get(key)?];
     Some(SourceRef {
         key: key.to_string(),
         url: e.address.url.clone(),

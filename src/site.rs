@@ -139,6 +139,8 @@ pub struct Site {
     pub bib: crate::sources::Bibliography,
     /// One entry per source, sorted by title (then key).
     pub sources: Vec<SourceEntry>,
+    /// Position of each source key in `sources`.
+    pub source_index: std::collections::HashMap<String, usize>,
     pub sources_address: Address,
     /// What each content `.md` (or asset) path became, for link rewriting.
     pub link_targets: BTreeMap<String, LinkTarget>,
@@ -568,6 +570,7 @@ pub fn plan(
                 site_wide_defs: Vec::new(),
                 load_diags: Vec::new(),
                 attach_diags: Vec::new(),
+                source_index: Default::default(),
                 sources_address: Address::new(&config_for_sources, "sources/".to_string()),
             },
             link_targets,
@@ -734,6 +737,11 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
             .unwrap_or_default();
         (title, e.key.clone())
     });
+    site.source_index = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.key.clone(), i))
+        .collect();
     site.sources = entries;
     site.bib = bib;
     diags
