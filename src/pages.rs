@@ -22,7 +22,8 @@ pub enum Job {
     Tag(usize),
     Sources,
     Source(usize),
-    Claims,
+    /// One page of the claims table (0 is `/claims/`).
+    Claims(usize),
     ClaimsJson,
     Search,
     NotFound,
@@ -38,14 +39,51 @@ pub fn jobs(site: &Site) -> Vec<Job> {
     jobs.push(Job::Tags);
     jobs.extend((0..site.tags.len()).map(Job::Tag));
     jobs.push(Job::Sources);
-    jobs.push(Job::Claims);
-    jobs.push(Job::ClaimsJson);
+    jobs.extend(claims_jobs(site));
     if site.config.search {
         jobs.push(Job::Search);
     }
     jobs.extend((0..site.sources.len()).map(Job::Source));
     jobs.extend([Job::NotFound, Job::Feed, Job::Sitemap, Job::Robots]);
     jobs
+}
+
+/// Rows per page of the claims table: a page stays light enough to load and filter on a
+/// phone, and the pages render in parallel.
+pub const CLAIMS_PER_PAGE: usize = 1000;
+
+fn claim_count(site: &Site) -> usize {
+    site.briefs.iter().map(|b| b.rendered.claims.len()).sum()
+}
+
+/// The claims table's pages and `claims.json`.
+pub fn claims_jobs(site: &Site) -> Vec<Job> {
+    let pages = claim_count(site).div_ceil(CLAIMS_PER_PAGE).max(1);
+    let mut jobs: Vec<Job> = (0..pages).map(Job::Claims).collect();
+    jobs.push(Job::ClaimsJson);
+    jobs
+}
+
+/// The path of page `i` of the claims table (`claims/`, `claims/page/2/`, ...).
+fn claims_page_path(i: usize) -> String {
+    if i == 0 {
+        "claims/".to_string()
+    } else {
+        format!("claims/page/{}/", i + 1)
+    }
+}
+
+#[derive(Serialize)]
+struct Pager {
+    /// 1-based.
+    current: usize,
+    total: usize,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+    /// 1-based positions of the first and last row shown, and the number of rows in all.
+    first: usize,
+    last: usize,
+    rows: usize,
 }
 
 #[derive(Serialize)]
@@ -415,23 +453,36 @@ pub struct ClaimSource<'a> {
 
 /// Every claim of the site, briefs newest first, claims in reading order.
 pub fn claim_rows(site: &Site) -> Vec<ClaimRow<'_>> {
-    let source_urls: std::collections::HashMap<&str, &str> = site
-        .sources
-        .iter()
-        .map(|e| (e.key.as_str(), e.address.url.as_str()))
-        .collect();
+    claim_rows_in(site, 0..usize::MAX)
+}
+
+/// The claims at positions `range` of [`claim_rows`].
+fn claim_rows_in(site: &Site, range: std::ops::Range<usize>) -> Vec<ClaimRow<'_>> {
     let mut rows = Vec::new();
+    let mut at = 0;
     for b in &site.briefs {
-        for c in &b.rendered.claims {
+        let n = b.rendered.claims.len();
+        if at + n <= range.start {
+            at += n;
+            continue;
+        }
+        if at >= range.end {
+            break;
+        }
+        let skip = range.start.saturating_sub(at);
+        let take = range.end.saturating_sub(at).min(n) - skip;
+        at += n;
+        for c in b.rendered.claims.iter().skip(skip).take(take) {
             let sources = c
                 .sources(&b.rendered, Some(&b.rules))
                 .into_iter()
                 .map(|(k, loc)| ClaimSource {
                     key: k,
                     title: site.bib.get(k).map_or("", |s| s.title.as_str()),
-                    url: source_urls
+                    url: site
+                        .source_index
                         .get(k)
-                        .map(|u| u.to_string())
+                        .map(|&i| site.sources[i].address.url.clone())
                         .unwrap_or_default(),
                     locator: loc,
                 })
@@ -794,33 +845,53 @@ pub fn render(
                 format!("source {}", e.key),
             )
         }
-        Job::Claims => {
-            let rows = claim_rows(site);
+        Job::Claims(i) => {
+            let rows_total = claim_count(site);
+            let pages = rows_total.div_ceil(CLAIMS_PER_PAGE).max(1);
+            let start = i * CLAIMS_PER_PAGE;
+            let rows = claim_rows_in(site, start..start + CLAIMS_PER_PAGE);
             let home = &site.sections[0].address;
+            let path = claims_page_path(i);
             let addr = crate::site::Address {
-                path: "claims/".to_string(),
-                url: format!("{}claims/", home.url),
-                permalink: format!("{}claims/", home.permalink),
+                url: format!("{}{path}", home.url),
+                permalink: format!("{}{path}", home.permalink),
+                path,
             };
-            let mut page = simple_page(site, "claims", "Claims", &addr);
+            let title = if pages > 1 {
+                format!("Claims, page {} of {pages}", i + 1)
+            } else {
+                "Claims".to_string()
+            };
+            let mut page = simple_page(site, "claims", &title, &addr);
             page.url = &addr.url;
             page.permalink = &addr.permalink;
-            let counts = (
-                rows.iter()
-                    .filter(|r| r.status == crate::markdown::ClaimStatus::Sourced)
-                    .count(),
-                rows.iter()
-                    .filter(|r| r.status == crate::markdown::ClaimStatus::Unsourced)
-                    .count(),
-            );
+            let (mut sourced, mut unsourced) = (0, 0);
+            for c in site.briefs.iter().flat_map(|b| &b.rendered.claims) {
+                match c.status {
+                    crate::markdown::ClaimStatus::Sourced => sourced += 1,
+                    crate::markdown::ClaimStatus::Unsourced => unsourced += 1,
+                    _ => {}
+                }
+            }
+            let url_of = |k: usize| format!("{}{}", home.url, claims_page_path(k));
+            let pager = Pager {
+                current: i + 1,
+                total: pages,
+                prev_url: (i > 0).then(|| url_of(i - 1)),
+                next_url: (i + 1 < pages).then(|| url_of(i + 1)),
+                first: (start + 1).min(rows_total),
+                last: start + rows.len(),
+                rows: rows_total,
+            };
             ctx.insert("page", &page);
             ctx.insert("claims", &rows);
-            ctx.insert("sourced_count", &counts.0);
-            ctx.insert("unsourced_count", &counts.1);
+            ctx.insert("pager", &pager);
+            ctx.insert("sourced_count", &sourced);
+            ctx.insert("unsourced_count", &unsourced);
             ctx.insert("json_url", &format!("{}claims.json", home.url));
             ctx.insert("t", &labels(&site.config.language));
             let html = templates.render("claims.html", &ctx, "the claims table")?;
-            return Ok(("claims/index.html".to_string(), html));
+            return Ok((output_path(&addr.path), html));
         }
         Job::ClaimsJson => {
             let rows = claim_rows(site);

@@ -633,6 +633,7 @@ pub fn rebuild_briefs(
         b.rules = rules;
         indexes.push(i);
     }
+    let claim_pages = pages::claims_jobs(site).len();
     let before: Vec<[u64; 3]> = indexes
         .iter()
         .map(|&i| fingerprints(&site.briefs[i]))
@@ -667,6 +668,10 @@ pub fn rebuild_briefs(
         }
     }
     site.link_targets = targets;
+    if pages::claims_jobs(site).len() != claim_pages {
+        // The claims table gained or lost a page: a full build removes the one gone.
+        return Partial::NeedFull;
+    }
     phase("reparse");
     let after: Vec<[u64; 3]> = indexes
         .iter()
@@ -773,7 +778,7 @@ pub fn rebuild_briefs(
         jobs.push(pages::Job::Sources);
     }
     if !claims_same {
-        jobs.extend([pages::Job::Claims, pages::Job::ClaimsJson]);
+        jobs.extend(pages::claims_jobs(site));
     }
     if !listing_same {
         jobs.push(pages::Job::Feed);

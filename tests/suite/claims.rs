@@ -281,3 +281,49 @@ fn a_translation_counterpart_must_measure_the_same_thing() {
         "`一年` (source bcg2020) has no counterpart in the en translation",
     ]);
 }
+
+#[test]
+fn a_long_claims_table_is_split_into_linked_pages() {
+    let body: String = (1..=1001)
+        .map(|i| format!("Output rose {i}% [@bcg2020].\n\n"))
+        .collect();
+    let site = site_with(&body, "");
+    site.build().assert_ok();
+    let first = site.html("public/claims/index.html");
+    assert_eq!(first.all("#claims-table tbody tr").len(), 1000);
+    assert_eq!(first.texts(".claim-figure")[0], "1%");
+    assert_eq!(first.all("nav.pager").len(), 2);
+    assert_eq!(
+        first.attr("nav.pager:first-of-type a[rel=next]", "href"),
+        "/claims/page/2/"
+    );
+    assert!(first.all("a[rel=prev]").is_empty());
+    assert!(first.texts("nav.pager")[0].contains("Page 1 of 2: claims 1 to 1000 of 1001"));
+    assert_eq!(
+        first.texts("label[for=claims-filter-input]"),
+        ["Filter this page"]
+    );
+
+    let second = site.html("public/claims/page/2/index.html");
+    assert_eq!(second.texts(".claim-figure"), ["1001%"]);
+    assert_eq!(
+        second.attr("nav.pager:first-of-type a[rel=prev]", "href"),
+        "/claims/"
+    );
+    assert!(second.all("a[rel=next]").is_empty());
+    assert_eq!(
+        second.attr("link[rel=canonical]", "href"),
+        "https://example.org/claims/page/2/"
+    );
+    // The counts and claims.json cover the whole site.
+    assert!(second.texts(".lede")[0].contains("1001 sourced"));
+    let json: serde_json::Value = serde_json::from_str(&site.read("public/claims.json")).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 1001);
+
+    // One page: no pager.
+    let small = site_with("Tariffs rose 25% [@bcg2020].\n", "");
+    small.build().assert_ok();
+    let page = small.html("public/claims/index.html");
+    assert!(page.all("nav.pager").is_empty());
+    assert!(!small.exists("public/claims/page"));
+}
