@@ -21,7 +21,7 @@ fn options(site: SiteArgs, mode: Mode) -> Options {
 }
 
 fn run_pipeline(opts: &Options) -> ExitCode {
-    let outcome = pipeline::build(opts);
+    let outcome = pipeline::build_then_exit(opts);
     // `build` lists every error and the first warnings; `check` lists everything.
     const BUILD_WARNINGS_SHOWN: usize = 100;
     if opts.mode == Mode::Build {

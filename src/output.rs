@@ -349,7 +349,7 @@ impl Staging {
             std::fs::rename(&from, &dest).map_err(|e| io_error(&dest, e))?;
         }
         // Remove what the new site no longer has, then the folders that became empty.
-        let mut dirs = Vec::new();
+        let mut emptied: std::collections::BTreeSet<PathBuf> = Default::default();
         let walk = walkdir::WalkDir::new(target)
             .min_depth(1)
             .into_iter()
@@ -362,16 +362,24 @@ impl Staging {
                 continue;
             };
             let rel = crate::urls::to_slash(rel);
-            if entry.file_type().is_dir() {
-                dirs.push(entry.into_path());
-            } else if !produced.contains(&rel) {
+            if !entry.file_type().is_dir() && !produced.contains(&rel) {
                 std::fs::remove_file(entry.path()).map_err(|e| io_error(entry.path(), e))?;
+                if let Some(parent) = entry.path().parent() {
+                    emptied.insert(parent.to_path_buf());
+                }
             }
         }
-        dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
-        for d in dirs {
-            // Fails, as it should, on any folder that still has files.
-            let _ = std::fs::remove_dir(d);
+        // Deepest first; a folder that still holds something stays (removal fails).
+        let mut emptied: Vec<PathBuf> = emptied.into_iter().collect();
+        emptied.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for d in emptied {
+            let mut at = d.as_path();
+            while at != target.as_path() && std::fs::remove_dir(at).is_ok() {
+                match at.parent() {
+                    Some(p) => at = p,
+                    None => break,
+                }
+            }
         }
         Ok(())
     }

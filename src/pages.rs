@@ -52,13 +52,9 @@ pub fn jobs(site: &Site) -> Vec<Job> {
 /// phone, and the pages render in parallel.
 pub const CLAIMS_PER_PAGE: usize = 1000;
 
-fn claim_count(site: &Site) -> usize {
-    site.briefs.iter().map(|b| b.rendered.claims.len()).sum()
-}
-
 /// The claims table's pages and `claims.json`.
 pub fn claims_jobs(site: &Site) -> Vec<Job> {
-    let pages = claim_count(site).div_ceil(CLAIMS_PER_PAGE).max(1);
+    let pages = site.claims().total.div_ceil(CLAIMS_PER_PAGE).max(1);
     let mut jobs: Vec<Job> = (0..pages).map(Job::Claims).collect();
     jobs.push(Job::ClaimsJson);
     jobs
@@ -458,20 +454,18 @@ pub fn claim_rows(site: &Site) -> Vec<ClaimRow<'_>> {
 
 /// The claims at positions `range` of [`claim_rows`].
 fn claim_rows_in(site: &Site, range: std::ops::Range<usize>) -> Vec<ClaimRow<'_>> {
-    let mut rows = Vec::new();
-    let mut at = 0;
-    for b in &site.briefs {
-        let n = b.rendered.claims.len();
-        if at + n <= range.start {
-            at += n;
-            continue;
-        }
+    let index = site.claims();
+    let range = range.start..range.end.min(index.total);
+    let mut rows = Vec::with_capacity(range.len());
+    // The last brief whose claims start at or before the range.
+    let first = index.start.partition_point(|&s| s <= range.start).saturating_sub(1);
+    for (b, &at) in site.briefs.iter().zip(&index.start).skip(first) {
         if at >= range.end {
             break;
         }
-        let skip = range.start.saturating_sub(at);
-        let take = range.end.saturating_sub(at).min(n) - skip;
-        at += n;
+        let n = b.rendered.claims.len();
+        let skip = range.start.saturating_sub(at).min(n);
+        let take = (range.end - at).min(n) - skip;
         for c in b.rendered.claims.iter().skip(skip).take(take) {
             let sources = c
                 .sources(&b.rendered, Some(&b.rules))
@@ -846,7 +840,8 @@ pub fn render(
             )
         }
         Job::Claims(i) => {
-            let rows_total = claim_count(site);
+            let index = site.claims();
+            let rows_total = index.total;
             let pages = rows_total.div_ceil(CLAIMS_PER_PAGE).max(1);
             let start = i * CLAIMS_PER_PAGE;
             let rows = claim_rows_in(site, start..start + CLAIMS_PER_PAGE);
@@ -865,14 +860,6 @@ pub fn render(
             let mut page = simple_page(site, "claims", &title, &addr);
             page.url = &addr.url;
             page.permalink = &addr.permalink;
-            let (mut sourced, mut unsourced) = (0, 0);
-            for c in site.briefs.iter().flat_map(|b| &b.rendered.claims) {
-                match c.status {
-                    crate::markdown::ClaimStatus::Sourced => sourced += 1,
-                    crate::markdown::ClaimStatus::Unsourced => unsourced += 1,
-                    _ => {}
-                }
-            }
             let url_of = |k: usize| format!("{}{}", home.url, claims_page_path(k));
             let pager = Pager {
                 current: i + 1,
@@ -886,8 +873,8 @@ pub fn render(
             ctx.insert("page", &page);
             ctx.insert("claims", &rows);
             ctx.insert("pager", &pager);
-            ctx.insert("sourced_count", &sourced);
-            ctx.insert("unsourced_count", &unsourced);
+            ctx.insert("sourced_count", &index.sourced);
+            ctx.insert("unsourced_count", &index.unsourced);
             ctx.insert("json_url", &format!("{}claims.json", home.url));
             ctx.insert("t", &labels(&site.config.language));
             let html = templates.render("claims.html", &ctx, "the claims table")?;

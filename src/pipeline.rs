@@ -311,6 +311,14 @@ pub fn build(opts: &Options) -> Outcome {
     build_into(opts, None).0
 }
 
+/// [`build`] for a process that exits right after: the site's memory is left to the
+/// operating system instead of being freed piece by piece (half a second on 10,000 briefs).
+pub fn build_then_exit(opts: &Options) -> Outcome {
+    let (outcome, kept) = build_into(opts, None);
+    std::mem::forget(kept);
+    outcome
+}
+
 /// Builds into a folder kept up to date across rebuilds (`serve`): only changed files are
 /// written. The output-folder checks and the atomic swap do not apply.
 pub fn build_incremental(
@@ -494,9 +502,12 @@ fn build_into(
     {
         diags.push(d);
     }
+    phase("commit", &mut t);
     stats.output_dir = Some(output_dir);
     stats.seconds = started.elapsed().as_secs_f64();
-    (finish(diags, strict, stats), Some((site, templates)))
+    let outcome = finish(diags, strict, stats);
+    phase("sort diagnostics", &mut t);
+    (outcome, Some((site, templates)))
 }
 
 /// The result of trying to rebuild only what some edited briefs affect.
@@ -668,6 +679,7 @@ pub fn rebuild_briefs(
         }
     }
     site.link_targets = targets;
+    site.claim_index = Default::default();
     if pages::claims_jobs(site).len() != claim_pages {
         // The claims table gained or lost a page: a full build removes the one gone.
         return Partial::NeedFull;

@@ -122,6 +122,42 @@ pub struct Tag {
     pub briefs: Vec<usize>,
 }
 
+/// Where the claims of the site's briefs stand in one list (briefs in site order), and how
+/// many are sourced.
+#[derive(Debug, Default)]
+pub struct ClaimIndex {
+    /// For each brief, the position of its first claim.
+    pub start: Vec<usize>,
+    pub total: usize,
+    pub sourced: usize,
+    pub unsourced: usize,
+}
+
+impl ClaimIndex {
+    pub fn of(briefs: &[Brief]) -> ClaimIndex {
+        use crate::markdown::ClaimStatus;
+        let mut index = ClaimIndex::default();
+        for b in briefs {
+            index.start.push(index.total);
+            index.total += b.rendered.claims.len();
+            for c in &b.rendered.claims {
+                match c.status {
+                    ClaimStatus::Sourced => index.sourced += 1,
+                    ClaimStatus::Unsourced => index.unsourced += 1,
+                    _ => {}
+                }
+            }
+        }
+        index
+    }
+}
+
+impl Site {
+    pub fn claims(&self) -> &ClaimIndex {
+        self.claim_index.get_or_init(|| ClaimIndex::of(&self.briefs))
+    }
+}
+
 /// The whole site, read-only once assembled.
 #[derive(Debug)]
 pub struct Site {
@@ -141,6 +177,8 @@ pub struct Site {
     pub sources: Vec<SourceEntry>,
     /// Position of each source key in `sources`.
     pub source_index: std::collections::HashMap<String, usize>,
+    /// Claim counts, filled on first use; reset whenever a brief is re-rendered.
+    pub claim_index: std::sync::OnceLock<ClaimIndex>,
     pub sources_address: Address,
     /// What each content `.md` (or asset) path became, for link rewriting.
     pub link_targets: BTreeMap<String, LinkTarget>,
@@ -571,6 +609,7 @@ pub fn plan(
                 load_diags: Vec::new(),
                 attach_diags: Vec::new(),
                 source_index: Default::default(),
+                claim_index: Default::default(),
                 sources_address: Address::new(&config_for_sources, "sources/".to_string()),
             },
             link_targets,
