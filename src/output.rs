@@ -160,7 +160,12 @@ pub struct Staging {
     /// Changed files, as (path in the output, name in the staging folder).
     staged: std::sync::Mutex<Vec<(String, PathBuf)>>,
     counter: std::sync::atomic::AtomicUsize,
+    /// The previous output's files, listed in the background while pages render.
+    listing: Option<std::thread::JoinHandle<Listing>>,
 }
+
+/// Files of an output folder as (`/`-separated relative path, full path), or why not.
+type Listing = Result<Vec<(String, PathBuf)>, String>;
 
 fn name_of(target: &Path) -> String {
     target
@@ -229,13 +234,19 @@ impl Staging {
                 ))
                 .in_file(parent)
             })?;
+        let update = target.join(MARKER).is_file();
+        let listing = update.then(|| {
+            let target = target.to_path_buf();
+            std::thread::spawn(move || list_files(&target))
+        });
         Ok(Staging {
             dir,
             target: target.to_path_buf(),
-            update: target.join(MARKER).is_file(),
+            update,
             produced: Default::default(),
             staged: Default::default(),
             counter: Default::default(),
+            listing,
         })
     }
 
@@ -349,22 +360,25 @@ impl Staging {
             std::fs::rename(&from, &dest).map_err(|e| io_error(&dest, e))?;
         }
         // Remove what the new site no longer has, then the folders that became empty.
+        let listed = match self.listing.map(|h| h.join()) {
+            Some(Ok(Ok(files))) => files,
+            Some(Ok(Err(msg))) => return Err(Diagnostic::error(msg).in_file(target)),
+            Some(Err(_)) => return Err(poisoned()),
+            None => list_files(target).map_err(|msg| Diagnostic::error(msg).in_file(target))?,
+        };
         let mut emptied: std::collections::BTreeSet<PathBuf> = Default::default();
-        let walk = walkdir::WalkDir::new(target)
-            .min_depth(1)
-            .into_iter()
-            .filter_entry(|e| e.depth() > 1 || !KEPT.iter().any(|k| e.file_name() == *k));
-        for entry in walk {
-            let entry = entry.map_err(|e| {
-                Diagnostic::error(format!("cannot read {}: {e}", target.display())).in_file(target)
-            })?;
-            let Ok(rel) = entry.path().strip_prefix(target) else {
-                continue;
-            };
-            let rel = crate::urls::to_slash(rel);
-            if !entry.file_type().is_dir() && !produced.contains(&rel) {
-                std::fs::remove_file(entry.path()).map_err(|e| io_error(entry.path(), e))?;
-                if let Some(parent) = entry.path().parent() {
+        for (rel, path) in listed {
+            if !produced.contains(&rel) {
+                match std::fs::remove_file(&path) {
+                    // Gone with a folder a new file replaced.
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                        ) => {}
+                    r => r.map_err(|e| io_error(&path, e))?,
+                }
+                if let Some(parent) = path.parent() {
                     emptied.insert(parent.to_path_buf());
                 }
             }
@@ -383,6 +397,26 @@ impl Staging {
         }
         Ok(())
     }
+}
+
+/// Every file (and symlink) under `target` as (`/`-separated relative path, full path),
+/// leaving out the kept `.git` and `CNAME`.
+fn list_files(target: &Path) -> Listing {
+    let mut files = Vec::new();
+    let walk = walkdir::WalkDir::new(target)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|e| e.depth() > 1 || !KEPT.iter().any(|k| e.file_name() == *k));
+    for entry in walk {
+        let entry = entry.map_err(|e| format!("cannot read {}: {e}", target.display()))?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        if let Ok(rel) = entry.path().strip_prefix(target) {
+            files.push((crate::urls::to_slash(rel), entry.into_path()));
+        }
+    }
+    Ok(files)
 }
 
 fn poisoned() -> Diagnostic {

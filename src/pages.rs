@@ -269,7 +269,8 @@ struct BriefCtx<'a> {
     reading_minutes: usize,
     notes: Vec<Note<'a>>,
     sources: Vec<SourceRef>,
-    related: Vec<BriefItem<'a>>,
+    /// Listing entries ([`BriefItem`]), shared from [`Shared`].
+    related: Vec<tera::Value>,
 }
 
 #[derive(Serialize)]
@@ -458,7 +459,10 @@ fn claim_rows_in(site: &Site, range: std::ops::Range<usize>) -> Vec<ClaimRow<'_>
     let range = range.start..range.end.min(index.total);
     let mut rows = Vec::with_capacity(range.len());
     // The last brief whose claims start at or before the range.
-    let first = index.start.partition_point(|&s| s <= range.start).saturating_sub(1);
+    let first = index
+        .start
+        .partition_point(|&s| s <= range.start)
+        .saturating_sub(1);
     for (b, &at) in site.briefs.iter().zip(&index.start).skip(first) {
         if at >= range.end {
             break;
@@ -509,14 +513,45 @@ fn output_path(page_path: &str) -> String {
     format!("{page_path}index.html")
 }
 
+/// Template values many pages show, converted to Tera values once per build: Tera's maps
+/// and lists are reference-counted, so each page takes them without copying (the site
+/// header on every page, a brief's listing entry on the home, section, tag and related
+/// lists).
+pub struct Shared {
+    site: tera::Value,
+    items: Vec<tera::Value>,
+}
+
+impl Shared {
+    pub fn new(site: &Site) -> Result<Shared, Diagnostic> {
+        let items = (0..site.briefs.len())
+            .map(|i| to_value(&item(site, i)))
+            .collect::<Result<_, _>>()?;
+        Ok(Shared {
+            site: to_value(&site_ctx(site))?,
+            items,
+        })
+    }
+
+    fn items(&self, briefs: impl Iterator<Item = usize>) -> tera::Value {
+        tera::Value::from(briefs.map(|b| self.items[b].clone()).collect::<Vec<_>>())
+    }
+}
+
+fn to_value<T: Serialize>(v: &T) -> Result<tera::Value, Diagnostic> {
+    tera::Value::try_from_serializable(v)
+        .map_err(|e| Diagnostic::error(format!("cannot prepare page data: {e}")))
+}
+
 /// Renders one page: its output path (relative to the output folder) and contents.
 pub fn render(
     site: &Site,
     templates: &Templates,
+    shared: &Shared,
     job: Job,
 ) -> Result<(String, String), Diagnostic> {
     let mut ctx = tera::Context::new();
-    ctx.insert("site", &site_ctx(site));
+    ctx.insert_value("site", shared.site.clone());
     let home_addr = &site.sections[0].address;
     let (template, out, label) = match job {
         Job::Brief(i) => {
@@ -579,7 +614,7 @@ pub fn render(
                         })
                         .collect(),
                     sources: b.cited.iter().filter_map(|k| source_ref(site, k)).collect(),
-                    related: b.related.iter().map(|&r| item(site, r)).collect(),
+                    related: b.related.iter().map(|&r| shared.items[r].clone()).collect(),
                     reading_minutes: b
                         .rendered
                         .words
@@ -637,14 +672,12 @@ pub fn render(
                             }))
                         && !(feature.is_some_and(|f| site.briefs[f].translations.contains(&b)))
                 };
-                let items: Vec<BriefItem> = (0..site.briefs.len())
-                    .filter(|&b| shown(b))
-                    .map(|b| item(site, b))
-                    .collect();
-                ctx.insert("briefs", &items);
+                ctx.insert_value(
+                    "briefs",
+                    shared.items((0..site.briefs.len()).filter(|&b| shown(b))),
+                );
             } else {
-                let items: Vec<BriefItem> = s.briefs.iter().map(|&b| item(site, b)).collect();
-                ctx.insert("briefs", &items);
+                ctx.insert_value("briefs", shared.items(s.briefs.iter().copied()));
             }
             let subs: Vec<Link> = s
                 .subsections
@@ -688,8 +721,7 @@ pub fn render(
             let t = &site.tags[i];
             ctx.insert("page", &simple_page(site, "tag", &t.name, &t.address));
             ctx.insert("tag", &t.name);
-            let items: Vec<BriefItem> = t.briefs.iter().map(|&b| item(site, b)).collect();
-            ctx.insert("briefs", &items);
+            ctx.insert_value("briefs", shared.items(t.briefs.iter().copied()));
             (
                 "tag.html",
                 output_path(&t.address.path),

@@ -393,6 +393,13 @@ fn build_into(
 
     phase("load+parse+assemble", &mut t);
     let jobs = pages::jobs(&site);
+    let shared = match pages::Shared::new(&site) {
+        Ok(s) => s,
+        Err(d) => {
+            diags.push(d);
+            return (finish(diags, strict, stats), None);
+        }
+    };
     let staging = if incremental.is_some() {
         None
     } else {
@@ -415,7 +422,7 @@ fn build_into(
         let results: Vec<Result<Option<(String, String)>, Diagnostic>> = jobs
             .par_iter()
             .map(|&job| {
-                let (path, text) = pages::render(&site, &templates, job)?;
+                let (path, text) = pages::render(&site, &templates, &shared, job)?;
                 writer.write(&path, text.as_bytes())?;
                 Ok(searchable(&site, job).then(|| (page_url(&site, &path), text)))
             })
@@ -440,7 +447,7 @@ fn build_into(
         // the preview half old, half new.
         let rendered: Vec<Result<(String, String), Diagnostic>> = jobs
             .par_iter()
-            .map(|&job| pages::render(&site, &templates, job))
+            .map(|&job| pages::render(&site, &templates, &shared, job))
             .collect();
         let mut outputs = Vec::with_capacity(rendered.len());
         for r in rendered {
@@ -796,11 +803,15 @@ pub fn rebuild_briefs(
         jobs.push(pages::Job::Feed);
     }
     let site_ref: &Site = site;
+    let shared = match pages::Shared::new(site_ref) {
+        Ok(s) => s,
+        Err(_) => return Partial::NeedFull,
+    };
     let rendered: Vec<Result<(String, String), Diagnostic>> = jobs
         .par_iter()
         .map(|&job| {
             let t0 = Instant::now();
-            let r = pages::render(site_ref, templates, job);
+            let r = pages::render(site_ref, templates, &shared, job);
             if timings {
                 eprintln!(
                     "timing:   {job:?} {:.1} ms",

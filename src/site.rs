@@ -154,7 +154,8 @@ impl ClaimIndex {
 
 impl Site {
     pub fn claims(&self) -> &ClaimIndex {
-        self.claim_index.get_or_init(|| ClaimIndex::of(&self.briefs))
+        self.claim_index
+            .get_or_init(|| ClaimIndex::of(&self.briefs))
     }
 }
 
