@@ -381,7 +381,8 @@ fn build_into(
     };
     if opts.mode == Mode::Check {
         stats.seconds = started.elapsed().as_secs_f64();
-        return (finish(diags, strict, stats), None);
+        // Handed back so that `build_then_exit` can skip freeing it.
+        return (finish(diags, strict, stats), templates.map(|t| (site, t)));
     }
     let stop = |d: &Diagnostics| d.has_errors() || (strict && !d.is_empty());
     let (Some(templates), Some(output_dir)) = (templates, output_dir) else {

@@ -74,10 +74,74 @@ pub fn render(d: &Diagnostic) -> String {
     )
 }
 
-/// Prints every diagnostic to stderr.
-pub fn print_all(diags: &[Diagnostic]) {
-    for d in diags {
-        eprint!("{}", render(d));
-        eprintln!();
+/// Warnings drawn with a snippet; the ones after are one line each (`file:line:col: message`),
+/// so a site with thousands of warnings is listed in seconds and stays greppable.
+pub const FULL_WARNINGS: usize = 200;
+
+/// One line for a diagnostic: `warning: file:line:col: message`.
+pub fn render_line(d: &Diagnostic) -> String {
+    let kind = if d.severity == Severity::Error {
+        "error"
+    } else {
+        "warning"
+    };
+    match (&d.location, &d.path) {
+        (Some(loc), _) => {
+            let (line, col) = loc.line_col();
+            format!(
+                "{kind}: {}:{line}:{col}: {}\n",
+                loc.file.display_path.display(),
+                d.message
+            )
+        }
+        (None, Some(p)) => format!("{kind}: {}: {}\n", p.display(), d.message),
+        (None, None) => format!("{kind}: {}\n", d.message),
     }
+}
+
+/// Prints every diagnostic to stderr, in order: errors and the first [`FULL_WARNINGS`]
+/// warnings with their snippets (drawn in parallel), later warnings one line each.
+pub fn print_all(diags: &[Diagnostic]) {
+    use rayon::prelude::*;
+    use std::io::Write;
+    let stderr = std::io::stderr();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stderr.lock());
+    let mut warnings = 0;
+    let full: Vec<bool> = diags
+        .iter()
+        .map(|d| {
+            if d.is_error() {
+                return true;
+            }
+            warnings += 1;
+            warnings <= FULL_WARNINGS
+        })
+        .collect();
+    let mut short = 0;
+    for (chunk, full) in diags.chunks(4096).zip(full.chunks(4096)) {
+        let texts: Vec<String> = chunk
+            .par_iter()
+            .zip(full)
+            .map(|(d, &full)| {
+                if full {
+                    render(d) + "\n"
+                } else {
+                    render_line(d)
+                }
+            })
+            .collect();
+        short += full.iter().filter(|f| !**f).count();
+        for t in texts {
+            if out.write_all(t.as_bytes()).is_err() {
+                return;
+            }
+        }
+    }
+    if short > 0 {
+        let _ = writeln!(
+            out,
+            "({short} warnings after the first {FULL_WARNINGS} are shown one per line)"
+        );
+    }
+    let _ = out.flush();
 }

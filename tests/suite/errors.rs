@@ -279,3 +279,29 @@ fn build_lists_the_first_hundred_warnings_and_check_lists_all() {
     });
     assert_eq!(more.count(), 3);
 }
+
+#[test]
+fn check_lists_every_warning_with_snippets_for_the_first_200_then_one_line_each() {
+    let site = TestSite::new();
+    for b in 0..6 {
+        let body: String = (1..=50).map(|i| format!("Output rose {i}%.\n\n")).collect();
+        site.write(
+            &format!("content/b{b}.md"),
+            format!("---\ntitle: B{b}\ndate: 2024-01-0{}\n---\n{body}", b + 1),
+        );
+    }
+    let run = site.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let firsts: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: content/b"))
+        .collect();
+    assert_eq!(firsts.len(), 300, "every warning is listed");
+    assert!(firsts.contains(&"warning: content/b5.md:103:13: unsourced claim `50%`"));
+    assert_eq!(run.stderr.matches("help: cite the source").count(), 200);
+    assert!(
+        run.stderr
+            .contains("(100 warnings after the first 200 are shown one per line)")
+    );
+}
