@@ -17,6 +17,7 @@ fn options(site: SiteArgs, mode: Mode) -> Options {
         strict: site.strict,
         mode,
         no_search: false,
+        partial_rebuilds: false,
     }
 }
 

@@ -520,6 +520,8 @@ fn output_path(page_path: &str) -> String {
 pub struct Shared {
     site: tera::Value,
     items: Vec<tera::Value>,
+    /// Theme strings (`t`) by page language.
+    labels: std::collections::HashMap<String, tera::Value>,
 }
 
 impl Shared {
@@ -527,10 +529,27 @@ impl Shared {
         let items = (0..site.briefs.len())
             .map(|i| to_value(&item(site, i)))
             .collect::<Result<_, _>>()?;
+        let mut labels = std::collections::HashMap::new();
+        let langs = std::iter::once(&site.config.language)
+            .chain(site.briefs.iter().map(|b| &b.lang))
+            .chain(site.sections.iter().map(|s| &s.lang));
+        for lang in langs {
+            if !labels.contains_key(lang) {
+                labels.insert(lang.clone(), to_value(&self::labels(lang))?);
+            }
+        }
         Ok(Shared {
             site: to_value(&site_ctx(site))?,
             items,
+            labels,
         })
+    }
+
+    fn labels(&self, lang: &str) -> tera::Value {
+        match self.labels.get(lang) {
+            Some(v) => v.clone(),
+            None => to_value(&labels(lang)).unwrap_or_else(|_| tera::Value::from(())),
+        }
     }
 
     fn items(&self, briefs: impl Iterator<Item = usize>) -> tera::Value {
@@ -1075,7 +1094,7 @@ pub fn render(
         Job::Section(i) => site.sections[i].lang.as_str(),
         _ => site.config.language.as_str(),
     };
-    ctx.insert("t", &labels(lang));
+    ctx.insert_value("t", shared.labels(lang));
     let html = templates.render(template, &ctx, &label)?;
     Ok((out, html))
 }

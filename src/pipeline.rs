@@ -42,6 +42,9 @@ pub struct Options {
     pub mode: Mode,
     /// Skip the search index and page (`--no-search`), whatever `site.yaml` says.
     pub no_search: bool,
+    /// Keep each brief's diagnostics with it, for `serve`'s partial rebuilds (a one-off build
+    /// moves them into the run's list instead of copying them).
+    pub partial_rebuilds: bool,
 }
 
 /// Counts for the summary line.
@@ -178,9 +181,14 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
             markdown::render(&b.file, b.body.clone(), &rel, &ctx, Some(&b.rules))
         })
         .collect();
-    // Each body keeps its own diagnostics, so a rebuild of one brief can report them all.
-    for (b, r) in site.briefs.iter_mut().zip(rendered) {
-        diags.extend(r.diagnostics.iter().cloned());
+    // For `serve`, each body keeps its own diagnostics, so a rebuild of one brief can report
+    // them all.
+    for (b, mut r) in site.briefs.iter_mut().zip(rendered) {
+        if opts.partial_rebuilds {
+            diags.extend(r.diagnostics.iter().cloned());
+        } else {
+            diags.extend(std::mem::take(&mut r.diagnostics));
+        }
         b.rendered = r;
     }
     for s in &mut site.sections {

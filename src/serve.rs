@@ -131,6 +131,7 @@ impl Builder {
             strict: false,
             mode: Mode::Build,
             no_search: false,
+            partial_rebuilds: true,
         }
     }
 
