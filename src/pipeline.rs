@@ -105,8 +105,20 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
             }
         }
     }
+    let timings = std::env::var_os("SOURCED_TIMINGS").is_some();
+    let mut t = Instant::now();
+    let mut step = |name: &str| {
+        if timings {
+            eprintln!(
+                "timing:   {name} {:.1} ms",
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        t = Instant::now();
+    };
     let (content, walk_diags) = discover::content(&opts.root);
     diags.extend(walk_diags);
+    step("discover");
 
     // Read and parse front matter, in parallel, keeping every problem.
     let root = &opts.root;
@@ -147,6 +159,7 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
         .collect();
     let briefs = keep_ok(briefs, diags);
     let sections = keep_ok(sections, diags);
+    step("read + front matter");
 
     // Every source of the site: the site-wide bibliography, then each published brief's own.
     let (site_wide_defs, bib_diags) = sources::load_site_wide(root, &content.data);
@@ -160,6 +173,7 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
     let (bib, conflicts) = sources::Bibliography::build(defs);
     diags.extend(conflicts);
 
+    step("bibliography");
     let (plan, plan_diags) = site::plan(config, briefs, sections, &content.assets, opts.drafts);
     diags.extend(plan_diags);
     let mut site = plan.site;
@@ -172,6 +186,7 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
         base_url: &base_url,
     };
 
+    step("plan");
     // Parse every body in parallel; each depends only on its own text and the link targets.
     let rendered: Vec<markdown::Rendered> = site
         .briefs
@@ -203,12 +218,15 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
             s.rendered = r;
         }
     }
+    step("markdown + claims");
     site.link_targets = plan.link_targets;
     diags.extend(site::check_anchors(&site));
     site.attach_diags = site::attach_sources(&mut site, bib);
     diags.extend(site.attach_diags.iter().cloned());
+    step("anchors + attach sources");
     site::relate(&mut site);
     diags.extend(site::check_translations(&site));
+    step("related + translations");
     Some(site)
 }
 

@@ -800,54 +800,78 @@ pub fn relate(site: &mut Site) {
             by_source.entry(k.as_str()).or_default().push(i);
         }
     }
-    let mut related = vec![Vec::new(); n];
-    // One score slot per brief, reset through the list of slots touched.
-    let mut score = vec![0usize; n];
-    let mut touched: Vec<usize> = Vec::new();
-    let mut ranked: Vec<(usize, usize)> = Vec::new();
-    for (i, b) in site.briefs.iter().enumerate() {
-        let mut add = |o: usize, s: usize| {
-            if score[o] == 0 {
-                touched.push(o);
-            }
-            score[o] += s;
-        };
-        for k in &b.cited {
-            for &o in &by_source[k.as_str()] {
-                add(o, 2);
-            }
-        }
-        for &t in &b.tags {
-            for &o in &site.tags[t].briefs {
-                add(o, 1);
-            }
-        }
-        score[i] = 0;
-        for &t in &b.translations {
-            score[t] = 0;
-        }
-        ranked.clear();
-        ranked.extend(
-            touched
-                .iter()
-                .filter(|&&o| score[o] > 0)
-                .map(|&o| (o, score[o])),
-        );
-        for &o in &touched {
-            score[o] = 0;
-        }
-        touched.clear();
-        // Briefs are newest first, so a lower index breaks ties toward the newer brief.
-        let order = |a: &(usize, usize), b: &(usize, usize)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
-        if ranked.len() > RELATED {
-            ranked.select_nth_unstable_by(RELATED, order);
-            ranked.truncate(RELATED);
-        }
-        ranked.sort_by(order);
-        // Copied out, not collected from `ranked`: collecting in place would keep the whole
-        // buffer alive in every brief.
-        related[i] = ranked.iter().map(|&(o, _)| o).collect();
+    // Per worker: one score slot per brief, reset through the list of slots touched.
+    struct Scratch {
+        score: Vec<usize>,
+        touched: Vec<usize>,
+        ranked: Vec<(usize, usize)>,
     }
+    let related: Vec<Vec<usize>> = {
+        use rayon::prelude::*;
+        let site = &*site;
+        let by_source = &by_source;
+        site.briefs
+            .par_iter()
+            .enumerate()
+            .map_init(
+                || Scratch {
+                    score: vec![0usize; n],
+                    touched: Vec::new(),
+                    ranked: Vec::new(),
+                },
+                |Scratch {
+                     score,
+                     touched,
+                     ranked,
+                 },
+                 (i, b)| {
+                    let mut add = |o: usize, s: usize| {
+                        if score[o] == 0 {
+                            touched.push(o);
+                        }
+                        score[o] += s;
+                    };
+                    for k in &b.cited {
+                        for &o in &by_source[k.as_str()] {
+                            add(o, 2);
+                        }
+                    }
+                    for &t in &b.tags {
+                        for &o in &site.tags[t].briefs {
+                            add(o, 1);
+                        }
+                    }
+                    score[i] = 0;
+                    for &t in &b.translations {
+                        score[t] = 0;
+                    }
+                    ranked.clear();
+                    ranked.extend(
+                        touched
+                            .iter()
+                            .filter(|&&o| score[o] > 0)
+                            .map(|&o| (o, score[o])),
+                    );
+                    for &o in touched.iter() {
+                        score[o] = 0;
+                    }
+                    touched.clear();
+                    // Briefs are newest first, so a lower index breaks ties toward the newer
+                    // brief.
+                    let order =
+                        |a: &(usize, usize), b: &(usize, usize)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+                    if ranked.len() > RELATED {
+                        ranked.select_nth_unstable_by(RELATED, order);
+                        ranked.truncate(RELATED);
+                    }
+                    ranked.sort_by(order);
+                    // Copied out, not collected from `ranked`: collecting in place would keep
+                    // the whole buffer alive in every brief.
+                    ranked.iter().map(|&(o, _)| o).collect()
+                },
+            )
+            .collect()
+    };
     for (b, r) in site.briefs.iter_mut().zip(related) {
         b.related = r;
     }
