@@ -60,6 +60,82 @@ pub fn claims_jobs(site: &Site) -> Vec<Job> {
     jobs
 }
 
+/// The claims pages that show the claims of `briefs`, and `claims.json`: when those briefs
+/// still have as many claims as before (`same_counts`), only the pages holding their rows;
+/// otherwise every page from the first of them on, since later rows have moved.
+pub fn claims_jobs_for(site: &Site, briefs: &[usize], same_counts: bool) -> Vec<Job> {
+    let index = site.claims();
+    let pages = index.total.div_ceil(CLAIMS_PER_PAGE).max(1);
+    let mut wanted = std::collections::BTreeSet::new();
+    for &b in briefs {
+        let start = index.start.get(b).copied().unwrap_or(0);
+        let n = site.briefs.get(b).map_or(0, |x| x.rendered.claims.len());
+        let first = start / CLAIMS_PER_PAGE;
+        let last = if same_counts {
+            (start + n.max(1) - 1) / CLAIMS_PER_PAGE
+        } else {
+            pages - 1
+        };
+        wanted.extend(first..=last.min(pages - 1));
+    }
+    let mut jobs: Vec<Job> = wanted.into_iter().map(Job::Claims).collect();
+    jobs.push(Job::ClaimsJson);
+    jobs
+}
+
+/// `claims.json`: every claim as a pretty-printed JSON array, the same as serialising
+/// [`claim_rows`] at once, but assembled from per-brief parts made in parallel (and, in
+/// `serve`, kept, so an edit redoes only its brief's part).
+fn claims_json(site: &Site) -> Result<String, Diagnostic> {
+    use rayon::prelude::*;
+    use std::borrow::Cow;
+    let index = site.claims();
+    let part = |i: usize| -> Result<String, Diagnostic> {
+        let start = index.start[i];
+        let rows = claim_rows_in(site, start..start + site.briefs[i].rendered.claims.len());
+        let mut out = String::new();
+        for (n, row) in rows.iter().enumerate() {
+            let json = serde_json::to_string_pretty(row)
+                .map_err(|e| Diagnostic::error(format!("cannot write claims.json: {e}")))?;
+            if n > 0 {
+                out.push_str(",\n");
+            }
+            // One level deeper, as inside the array.
+            for (l, line) in json.lines().enumerate() {
+                if l > 0 {
+                    out.push('\n');
+                }
+                out.push_str("  ");
+                out.push_str(line);
+            }
+        }
+        Ok(out)
+    };
+    let parts: Vec<Cow<str>> = (0..site.briefs.len())
+        .into_par_iter()
+        .map(|i| -> Result<Cow<str>, Diagnostic> {
+            if !site.keep_fragments {
+                return part(i).map(Cow::Owned);
+            }
+            if let Some(done) = site.briefs[i].claims_json.get() {
+                return Ok(Cow::Borrowed(done.as_str()));
+            }
+            let made = part(i)?;
+            Ok(Cow::Borrowed(
+                site.briefs[i].claims_json.get_or_init(|| made).as_str(),
+            ))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut json = String::with_capacity(parts.iter().map(|p| p.len() + 2).sum::<usize>() + 4);
+    json.push('[');
+    for p in parts.iter().filter(|p| !p.is_empty()) {
+        json.push_str(if json.len() == 1 { "\n" } else { ",\n" });
+        json.push_str(p);
+    }
+    json.push_str(if json.len() == 1 { "]\n" } else { "\n]\n" });
+    Ok(json)
+}
+
 /// The path of page `i` of the claims table (`claims/`, `claims/page/2/`, ...).
 fn claims_page_path(i: usize) -> String {
     if i == 0 {
@@ -931,12 +1007,7 @@ pub fn render(
             let html = templates.render("claims.html", &ctx, "the claims table")?;
             return Ok((output_path(&addr.path), html));
         }
-        Job::ClaimsJson => {
-            let rows = claim_rows(site);
-            let json = serde_json::to_string_pretty(&rows)
-                .map_err(|e| Diagnostic::error(format!("cannot write claims.json: {e}")))?;
-            return Ok(("claims.json".to_string(), json + "\n"));
-        }
+        Job::ClaimsJson => return Ok(("claims.json".to_string(), claims_json(site)?)),
         Job::Search => {
             let home = &site.sections[0].address;
             let addr = crate::site::Address {

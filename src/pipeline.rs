@@ -177,6 +177,7 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
     let (plan, plan_diags) = site::plan(config, briefs, sections, &content.assets, opts.drafts);
     diags.extend(plan_diags);
     let mut site = plan.site;
+    site.keep_fragments = opts.partial_rebuilds;
     site.site_wide_defs = site_wide_defs;
     site.load_diags = diags.iter().cloned().collect();
     let base_url = site.config.base_url.clone();
@@ -571,8 +572,9 @@ fn same_structure(a: &front_matter::BriefMeta, b: &front_matter::BriefMeta) -> b
         && a.not_claims == b.not_claims
 }
 
-/// What other pages show of a brief's body: [listing (excerpt, key findings), claims, citations].
-fn fingerprints(b: &site::Brief) -> [u64; 3] {
+/// What other pages show of a brief's body: [listing (excerpt, key findings), claims,
+/// citations, the sources each claim and note counts for on the source index].
+fn fingerprints(b: &site::Brief) -> [u64; 4] {
     use std::hash::{Hash, Hasher};
     let hash = |s: String| {
         let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -603,10 +605,25 @@ fn fingerprints(b: &site::Brief) -> [u64; 3] {
         .iter()
         .map(|g| format!("{}|{:?}|{}|{}", g.number, g.items, g.sentence, g.note_html))
         .collect();
+    // What the source index counts: the sources of each sourced claim and of each note.
+    let counted: Vec<String> = r
+        .claims
+        .iter()
+        .filter(|c| c.status == markdown::ClaimStatus::Sourced)
+        .map(|c| {
+            let keys: Vec<&str> = c.sources(r, Some(&b.rules)).iter().map(|s| s.0).collect();
+            keys.join(",")
+        })
+        .chain(r.citations.iter().map(|g| {
+            let keys: Vec<&str> = g.items.iter().map(|i| i.key.as_str()).collect();
+            format!("@{}", keys.join(","))
+        }))
+        .collect();
     [
         hash(format!("{}|{:?}", r.excerpt, r.key_findings)),
         hash(claims.join("\n")),
         hash(cites.join("\n")),
+        hash(counted.join("\n")),
     ]
 }
 
@@ -679,7 +696,11 @@ pub fn rebuild_briefs(
         indexes.push(i);
     }
     let claim_pages = pages::claims_jobs(site).len();
-    let before: Vec<[u64; 3]> = indexes
+    let claim_counts: Vec<usize> = indexes
+        .iter()
+        .map(|&i| site.briefs[i].rendered.claims.len())
+        .collect();
+    let before: Vec<[u64; 4]> = indexes
         .iter()
         .map(|&i| fingerprints(&site.briefs[i]))
         .collect();
@@ -710,6 +731,7 @@ pub fn rebuild_briefs(
             let rel = PathBuf::from(&b.key);
             let r = markdown::render(&b.file, b.body.clone(), &rel, &ctx, Some(&b.rules));
             site.briefs[i].rendered = r;
+            site.briefs[i].claims_json = Default::default();
         }
     }
     site.link_targets = targets;
@@ -719,13 +741,14 @@ pub fn rebuild_briefs(
         return Partial::NeedFull;
     }
     phase("reparse");
-    let after: Vec<[u64; 3]> = indexes
+    let after: Vec<[u64; 4]> = indexes
         .iter()
         .map(|&i| fingerprints(&site.briefs[i]))
         .collect();
     let listing_same = before.iter().zip(&after).all(|(a, b)| a[0] == b[0]);
     let claims_same = before.iter().zip(&after).all(|(a, b)| a[1] == b[1]);
     let cites_same = before.iter().zip(&after).all(|(a, b)| a[2] == b[2]);
+    let counts_same = before.iter().zip(&after).all(|(a, b)| a[3] == b[3]);
     let old_related: Vec<Vec<usize>> = site.briefs.iter().map(|b| b.related.clone()).collect();
     let old_cited: Vec<String> = indexes
         .iter()
@@ -757,8 +780,9 @@ pub fn rebuild_briefs(
         }
     }
     diags.extend(site::check_anchors(site));
-    // Same citations and bibliography: sources, their pages' data and related briefs stand.
-    if bib_changed || !cites_same {
+    // Same cited keys in the same notes and the same bibliography: the source entries and
+    // related briefs stand (source pages read the citing sentences from the briefs).
+    if bib_changed || !counts_same {
         site.attach_diags = site::attach_sources(site, bib);
         site::relate(site);
     } else {
@@ -820,11 +844,15 @@ pub fn rebuild_briefs(
             _ => pages::Job::Source(i),
         })
         .collect();
-    if !cites_same || !claims_same {
+    if !counts_same {
         jobs.push(pages::Job::Sources);
     }
     if !claims_same {
-        jobs.extend(pages::claims_jobs(site));
+        let same_counts = indexes
+            .iter()
+            .zip(&claim_counts)
+            .all(|(&i, &n)| site.briefs[i].rendered.claims.len() == n);
+        jobs.extend(pages::claims_jobs_for(site, &indexes, same_counts));
     }
     if !listing_same {
         jobs.push(pages::Job::Feed);

@@ -77,6 +77,9 @@ pub struct Brief {
     pub tags: Vec<usize>,
     /// Other briefs sharing sources or tags, the strongest first.
     pub related: Vec<usize>,
+    /// This brief's records in `claims.json`, kept between `serve`'s rebuilds (see
+    /// [`Site::keep_fragments`]); reset when the brief is re-rendered.
+    pub claims_json: std::sync::OnceLock<String>,
     /// Sources defined in the brief's own front matter.
     pub sources: Vec<crate::sources::Definition>,
     /// Keys of the sources the brief cites, in order of first citation.
@@ -180,6 +183,9 @@ pub struct Site {
     pub source_index: std::collections::HashMap<String, usize>,
     /// Claim counts, filled on first use; reset whenever a brief is re-rendered.
     pub claim_index: std::sync::OnceLock<ClaimIndex>,
+    /// Keep each brief's rendered fragments of shared pages (`serve`, which re-renders a
+    /// brief at a time); a one-off build does not hold them.
+    pub keep_fragments: bool,
     pub sources_address: Address,
     /// What each content `.md` (or asset) path became, for link rewriting.
     pub link_targets: BTreeMap<String, LinkTarget>,
@@ -466,6 +472,7 @@ pub fn plan(
             translations: Vec::new(),
             tags: Vec::new(),
             related: Vec::new(),
+            claims_json: Default::default(),
             cited: Vec::new(),
             rules: b.rules,
             sources: b.sources,
@@ -611,6 +618,7 @@ pub fn plan(
                 attach_diags: Vec::new(),
                 source_index: Default::default(),
                 claim_index: Default::default(),
+                keep_fragments: false,
                 sources_address: Address::new(&config_for_sources, "sources/".to_string()),
             },
             link_targets,

@@ -291,6 +291,14 @@ fn a_partial_rebuild_equals_a_full_build_of_the_same_files() {
     .unwrap();
     wait_event(&mut events, "reload");
     compare("body");
+    // The same figure and citation in a reworded sentence (claims table, claims.json and the
+    // source page's citing sentence; counts unchanged).
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("Output rose 12% in 2023", "Output grew 12% in 2023");
+    std::fs::write(&path, text).unwrap();
+    wait_event(&mut events, "reload");
+    compare("reworded");
     // A prose-only edit.
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("{text}\nPlain words only.\n")).unwrap();
