@@ -798,8 +798,13 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
 /// How many related briefs a brief lists.
 const RELATED: usize = 5;
 
-/// Related briefs: others sharing sources (2 points each) or tags (1 point each), not the
-/// brief's own translations; at most five, the strongest first, then newest.
+/// For tags: how many briefs before and after a brief (in site order, newest first) on each
+/// of its tags are scored.
+const TAG_WINDOW: usize = 200;
+
+/// Related briefs: others sharing sources (2 points each) or tags (1 point each, among the
+/// [`TAG_WINDOW`] nearest briefs on that tag either side), not the brief's own translations;
+/// at most five, the strongest first, then newest.
 pub fn relate(site: &mut Site) {
     let n = site.briefs.len();
     let mut by_source: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -845,7 +850,13 @@ pub fn relate(site: &mut Site) {
                         }
                     }
                     for &t in &b.tags {
-                        for &o in &site.tags[t].briefs {
+                        // Sharing a tag is weak evidence; with thousands of briefs on a tag,
+                        // only its nearest briefs in time count (keeps this linear).
+                        let list = &site.tags[t].briefs;
+                        let at = list.partition_point(|&o| o < i);
+                        let from = at.saturating_sub(TAG_WINDOW);
+                        let to = (at + TAG_WINDOW + 1).min(list.len());
+                        for &o in &list[from..to] {
                             add(o, 1);
                         }
                     }
