@@ -23,7 +23,7 @@ def make_corpus(n, out):
         s = open(p, encoding="utf-8").read()
         end = s.index("\n---", 4)
         fm, body = s[:end], s[end:]
-        for k in re.findall(r"^  ([a-z]+\d{4}):$", fm, re.M):
+        for k in re.findall(r"^  ([a-z]+\d{4}b?):$", fm, re.M):
             fm = re.sub(r"^  " + k + ":$", "  " + k + "-" + tag + ":", fm, flags=re.M)
             body = re.sub("@" + k + r"\b", "@" + k + "-" + tag, body)
         open(p, "w", encoding="utf-8").write(fm + body)

@@ -270,6 +270,47 @@ impl Staging {
         Ok(())
     }
 
+    /// Writes what `produce` writes at `rel`, streaming it to disk (and, when updating,
+    /// comparing it with the previous file on the way).
+    pub fn write_with(&self, rel: &str, produce: &mut Produce<'_>) -> Result<(), Diagnostic> {
+        let buffered = |path: &Path| -> std::io::Result<std::io::BufWriter<std::fs::File>> {
+            Ok(std::io::BufWriter::with_capacity(
+                1 << 20,
+                std::fs::File::create(path)?,
+            ))
+        };
+        if !self.update {
+            let path = join_rel(self.dir.path(), rel)?;
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io_error(&path, e))?;
+            }
+            let mut out = buffered(&path).map_err(|e| io_error(&path, e))?;
+            return produce(&mut out)
+                .and_then(|()| std::io::Write::flush(&mut out))
+                .map_err(|e| io_error(&path, e));
+        }
+        let dest = join_rel(&self.target, rel)?;
+        self.record(rel);
+        let staged = self.staged_name();
+        let old = std::fs::File::open(&dest)
+            .ok()
+            .filter(|f| f.metadata().is_ok_and(|m| m.is_file()))
+            .map(|f| std::io::BufReader::with_capacity(1 << 20, f));
+        let mut out = Compare {
+            out: buffered(&staged).map_err(|e| io_error(&staged, e))?,
+            same: true,
+            old,
+            buf: Vec::new(),
+        };
+        produce(&mut out).map_err(|e| io_error(&staged, e))?;
+        if out.finish().map_err(|e| io_error(&staged, e))? {
+            std::fs::remove_file(&staged).map_err(|e| io_error(&staged, e))
+        } else {
+            self.stage(rel, staged);
+            Ok(())
+        }
+    }
+
     /// Copies the file at `from` to `rel`.
     pub fn copy(&self, rel: &str, from: &Path) -> Result<(), Diagnostic> {
         if self.update {
@@ -441,10 +482,19 @@ fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
     Diagnostic::error(format!("cannot write {}: {e}", path.display())).in_file(path)
 }
 
+/// Fills a file through a writer, for files too large to build in memory first.
+pub type Produce<'a> = dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()> + 'a;
+
 /// Where rendered files go: a [`Staging`] folder (a build) or an [`IncrementalDir`] (serve).
 pub trait Writer: Sync {
     fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic>;
     fn copy(&self, rel: &str, from: &Path) -> Result<(), Diagnostic>;
+    /// Writes what `produce` writes; by default gathered in memory, then [`Writer::write`].
+    fn write_with(&self, rel: &str, produce: &mut Produce<'_>) -> Result<(), Diagnostic> {
+        let mut bytes = Vec::new();
+        produce(&mut bytes).map_err(|e| Diagnostic::error(format!("cannot write {rel}: {e}")))?;
+        self.write(rel, &bytes)
+    }
 }
 
 impl Writer for Staging {
@@ -453,6 +503,52 @@ impl Writer for Staging {
     }
     fn copy(&self, rel: &str, from: &Path) -> Result<(), Diagnostic> {
         Staging::copy(self, rel, from)
+    }
+    fn write_with(&self, rel: &str, produce: &mut Produce<'_>) -> Result<(), Diagnostic> {
+        Staging::write_with(self, rel, produce)
+    }
+}
+
+/// Passes writes on to `out` and tells whether they repeat `old` (the previous output's
+/// file) exactly, without holding either in memory.
+struct Compare<W: std::io::Write> {
+    out: W,
+    old: Option<std::io::BufReader<std::fs::File>>,
+    same: bool,
+    buf: Vec<u8>,
+}
+
+impl<W: std::io::Write> std::io::Write for Compare<W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        use std::io::Read;
+        self.out.write_all(data)?;
+        if self.same {
+            match &mut self.old {
+                Some(old) => {
+                    self.buf.resize(data.len(), 0);
+                    self.same = old.read_exact(&mut self.buf).is_ok() && self.buf == data;
+                }
+                None => self.same = false,
+            }
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl<W: std::io::Write> Compare<W> {
+    /// Flushes; true when everything written equals the whole old file.
+    fn finish(mut self) -> std::io::Result<bool> {
+        use std::io::Read;
+        self.out.flush()?;
+        let at_end = match &mut self.old {
+            Some(old) => old.read(&mut [0u8; 1]).is_ok_and(|n| n == 0),
+            None => false,
+        };
+        Ok(self.same && at_end)
     }
 }
 

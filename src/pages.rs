@@ -83,57 +83,70 @@ pub fn claims_jobs_for(site: &Site, briefs: &[usize], same_counts: bool) -> Vec<
     jobs
 }
 
+/// Where [`write_claims_json`] goes in the output.
+pub const CLAIMS_JSON: &str = "claims.json";
+
 /// `claims.json`: every claim as a pretty-printed JSON array, the same as serialising
-/// [`claim_rows`] at once, but assembled from per-brief parts made in parallel (and, in
-/// `serve`, kept, so an edit redoes only its brief's part).
-fn claims_json(site: &Site) -> Result<String, Diagnostic> {
+/// [`claim_rows`] at once, but written in batches of per-brief parts made in parallel (so
+/// the file is never whole in memory; in `serve` the parts are kept, so an edit redoes only
+/// its brief's part).
+pub fn write_claims_json(site: &Site, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     use rayon::prelude::*;
     use std::borrow::Cow;
+    const BATCH: usize = 256;
     let index = site.claims();
-    let part = |i: usize| -> Result<String, Diagnostic> {
+    let part = |i: usize| -> std::io::Result<String> {
         let start = index.start[i];
         let rows = claim_rows_in(site, start..start + site.briefs[i].rendered.claims.len());
-        let mut out = String::new();
+        let mut text = String::new();
         for (n, row) in rows.iter().enumerate() {
-            let json = serde_json::to_string_pretty(row)
-                .map_err(|e| Diagnostic::error(format!("cannot write claims.json: {e}")))?;
+            let json = serde_json::to_string_pretty(row)?;
             if n > 0 {
-                out.push_str(",\n");
+                text.push_str(",\n");
             }
             // One level deeper, as inside the array.
             for (l, line) in json.lines().enumerate() {
                 if l > 0 {
-                    out.push('\n');
+                    text.push('\n');
                 }
-                out.push_str("  ");
-                out.push_str(line);
+                text.push_str("  ");
+                text.push_str(line);
             }
         }
-        Ok(out)
+        Ok(text)
     };
-    let parts: Vec<Cow<str>> = (0..site.briefs.len())
-        .into_par_iter()
-        .map(|i| -> Result<Cow<str>, Diagnostic> {
-            if !site.keep_fragments {
-                return part(i).map(Cow::Owned);
-            }
-            if let Some(done) = site.briefs[i].claims_json.get() {
-                return Ok(Cow::Borrowed(done.as_str()));
-            }
-            let made = part(i)?;
-            Ok(Cow::Borrowed(
-                site.briefs[i].claims_json.get_or_init(|| made).as_str(),
-            ))
-        })
-        .collect::<Result<_, _>>()?;
-    let mut json = String::with_capacity(parts.iter().map(|p| p.len() + 2).sum::<usize>() + 4);
-    json.push('[');
-    for p in parts.iter().filter(|p| !p.is_empty()) {
-        json.push_str(if json.len() == 1 { "\n" } else { ",\n" });
-        json.push_str(p);
+    let mut first = true;
+    out.write_all(b"[")?;
+    for batch in (0..site.briefs.len()).collect::<Vec<_>>().chunks(BATCH) {
+        let parts: Vec<Cow<str>> = batch
+            .par_iter()
+            .map(|&i| -> std::io::Result<Cow<str>> {
+                if !site.keep_fragments {
+                    return part(i).map(Cow::Owned);
+                }
+                if let Some(done) = site.briefs[i].claims_json.get() {
+                    return Ok(Cow::Borrowed(done.as_str()));
+                }
+                let made = part(i)?;
+                Ok(Cow::Borrowed(
+                    site.briefs[i].claims_json.get_or_init(|| made).as_str(),
+                ))
+            })
+            .collect::<std::io::Result<_>>()?;
+        for p in parts.iter().filter(|p| !p.is_empty()) {
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            out.write_all(p.as_bytes())?;
+            first = false;
+        }
     }
-    json.push_str(if json.len() == 1 { "]\n" } else { "\n]\n" });
-    Ok(json)
+    out.write_all(if first { b"]\n" } else { b"\n]\n" })
+}
+
+fn claims_json(site: &Site) -> Result<String, Diagnostic> {
+    let mut out = Vec::new();
+    write_claims_json(site, &mut out)
+        .map_err(|e| Diagnostic::error(format!("cannot write claims.json: {e}")))?;
+    String::from_utf8(out).map_err(|e| Diagnostic::error(format!("cannot write claims.json: {e}")))
 }
 
 /// The path of page `i` of the claims table (`claims/`, `claims/page/2/`, ...).
@@ -1007,7 +1020,7 @@ pub fn render(
             let html = templates.render("claims.html", &ctx, "the claims table")?;
             return Ok((output_path(&addr.path), html));
         }
-        Job::ClaimsJson => return Ok(("claims.json".to_string(), claims_json(site)?)),
+        Job::ClaimsJson => return Ok((CLAIMS_JSON.to_string(), claims_json(site)?)),
         Job::Search => {
             let home = &site.sections[0].address;
             let addr = crate::site::Address {

@@ -208,3 +208,36 @@ fn a_rebuild_rewrites_only_what_changed_and_matches_a_fresh_build() {
         .assert_ok();
     assert_eq!(snapshot(&site.path("public")), snapshot(&out));
 }
+
+#[test]
+fn claims_json_is_streamed_and_rewritten_only_when_it_changes() {
+    use std::os::unix::fs::MetadataExt;
+    let site = TestSite::new();
+    site.write(
+        "content/sources.yaml",
+        "iea2023:\n  title: Critical Minerals Outlook\n  publisher: IEA\n  date: 2023\n",
+    );
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\ndate: 2024-01-01\n---\nOutput rose 12% in 2023 [@iea2023].\n",
+    );
+    site.build().assert_ok();
+    let stamp = || {
+        let m = std::fs::metadata(site.path("public/claims.json")).unwrap();
+        (m.ino(), m.mtime(), m.mtime_nsec())
+    };
+    let first = stamp();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    site.build().assert_ok();
+    assert_eq!(stamp(), first, "an unchanged claims.json is left alone");
+
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\ndate: 2024-01-01\n---\nOutput grew 12% in 2023 [@iea2023].\n",
+    );
+    site.build().assert_ok();
+    assert_ne!(stamp(), first);
+    let json: serde_json::Value = serde_json::from_str(&site.read("public/claims.json")).unwrap();
+    assert_eq!(json[0]["sentence"], "Output grew 12% in 2023.");
+    assert_eq!(json.as_array().unwrap().len(), 1);
+}
