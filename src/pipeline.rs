@@ -157,17 +157,30 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
             })
         })
         .collect();
-    let briefs = keep_ok(briefs, diags);
+    let mut briefs = keep_ok(briefs, diags);
     let sections = keep_ok(sections, diags);
+    if !opts.partial_rebuilds {
+        // The front matter as YAML is only compared again by `serve`.
+        for b in &mut briefs {
+            b.meta.sources = None;
+            b.meta.claims = None;
+            b.meta.not_claims = None;
+        }
+    }
     step("read + front matter");
 
-    // Every source of the site: the site-wide bibliography, then each published brief's own.
+    // Every source of the site: the site-wide bibliography, then each published brief's own
+    // (moved into it unless `serve` needs them again for a partial rebuild).
     let (site_wide_defs, bib_diags) = sources::load_site_wide(root, &content.data);
     diags.extend(bib_diags);
     let mut defs = site_wide_defs.clone();
-    for b in &briefs {
+    for b in &mut briefs {
         if opts.drafts || !b.meta.draft {
-            defs.extend(b.sources.iter().cloned());
+            if opts.partial_rebuilds {
+                defs.extend(b.sources.iter().cloned());
+            } else {
+                defs.append(&mut b.sources);
+            }
         }
     }
     let (bib, conflicts) = sources::Bibliography::build(defs);
