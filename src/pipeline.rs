@@ -22,6 +22,35 @@ use crate::sources;
 use crate::templates::Templates;
 use crate::theme::{self, StaticSource};
 
+/// `SOURCED_TIMINGS=1`: prints how long each step took, to stderr.
+struct Timer {
+    on: bool,
+    since: Instant,
+    indent: &'static str,
+}
+
+impl Timer {
+    fn new(indent: &'static str) -> Timer {
+        Timer {
+            on: std::env::var_os("SOURCED_TIMINGS").is_some(),
+            since: Instant::now(),
+            indent,
+        }
+    }
+
+    /// Reports the time since the last step (or the start) as `name`.
+    fn step(&mut self, name: &str) {
+        if self.on {
+            eprintln!(
+                "timing: {}{name} {:.1} ms",
+                self.indent,
+                self.since.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        self.since = Instant::now();
+    }
+}
+
 /// What to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -105,17 +134,8 @@ pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
             }
         }
     }
-    let timings = std::env::var_os("SOURCED_TIMINGS").is_some();
-    let mut t = Instant::now();
-    let mut step = |name: &str| {
-        if timings {
-            eprintln!(
-                "timing:   {name} {:.1} ms",
-                t.elapsed().as_secs_f64() * 1000.0
-            );
-        }
-        t = Instant::now();
-    };
+    let mut timer = Timer::new("  ");
+    let mut step = |name: &str| timer.step(name);
     let (content, walk_diags) = discover::content(&opts.root);
     diags.extend(walk_diags);
     step("discover");
@@ -382,17 +402,7 @@ fn build_into(
     let started = Instant::now();
     let mut diags = Diagnostics::new();
     let mut stats = Stats::default();
-    let timings = std::env::var_os("SOURCED_TIMINGS").is_some();
-    let phase = |name: &str, t: &mut Instant| {
-        if timings {
-            eprintln!(
-                "timing: {name} {:.1} ms",
-                t.elapsed().as_secs_f64() * 1000.0
-            );
-        }
-        *t = Instant::now();
-    };
-    let mut t = Instant::now();
+    let mut timer = Timer::new("");
     let Some(site) = load(opts, &mut diags) else {
         return (finish(diags, opts.strict, stats), None);
     };
@@ -432,7 +442,7 @@ fn build_into(
         return (finish(diags, strict, stats), None);
     }
 
-    phase("load+parse+assemble", &mut t);
+    timer.step("load+parse+assemble");
     let jobs = pages::jobs(&site);
     let shared = match pages::Shared::new(&site) {
         Ok(s) => s,
@@ -489,7 +499,7 @@ fn build_into(
         if stop(&diags) {
             return (finish(diags, strict, stats), None);
         }
-        phase("render and write pages", &mut t);
+        timer.step("render and write pages");
     } else {
         // `serve` renders every page before writing any, so a failing template never leaves
         // the preview half old, half new.
@@ -507,7 +517,7 @@ fn build_into(
         if stop(&diags) {
             return (finish(diags, strict, stats), None);
         }
-        phase("render pages", &mut t);
+        timer.step("render pages");
         let write_results: Vec<Result<(), Diagnostic>> = outputs
             .par_iter()
             .map(|(path, text)| writer.write(path, text.as_bytes()))
@@ -549,7 +559,7 @@ fn build_into(
     if diags.has_errors() {
         return (finish(diags, strict, stats), None);
     }
-    phase("write", &mut t);
+    timer.step("write");
     stats.pages = jobs.len();
     stats.files = jobs.len() + copies.len();
     if let Some(staging) = staging
@@ -557,11 +567,11 @@ fn build_into(
     {
         diags.push(d);
     }
-    phase("commit", &mut t);
+    timer.step("commit");
     stats.output_dir = Some(output_dir);
     stats.seconds = started.elapsed().as_secs_f64();
     let outcome = finish(diags, strict, stats);
-    phase("sort diagnostics", &mut t);
+    timer.step("sort diagnostics");
     (outcome, Some((site, templates)))
 }
 
@@ -660,17 +670,7 @@ pub fn rebuild_briefs(
     changed: &[String],
     dir: &output::IncrementalDir,
 ) -> Partial {
-    let timings = std::env::var_os("SOURCED_TIMINGS").is_some();
-    let mut t = Instant::now();
-    let mut phase = |name: &str| {
-        if timings {
-            eprintln!(
-                "timing: {name} {:.1} ms",
-                t.elapsed().as_secs_f64() * 1000.0
-            );
-        }
-        t = Instant::now();
-    };
+    let mut timer = Timer::new("");
     let mut indexes = Vec::new();
     let mut bib_changed = false;
     for key in changed {
@@ -760,7 +760,7 @@ pub fn rebuild_briefs(
         // The claims table gained or lost a page: a full build removes the one gone.
         return Partial::NeedFull;
     }
-    phase("reparse");
+    timer.step("reparse");
     let after: Vec<[u64; 4]> = indexes
         .iter()
         .map(|&i| fingerprints(&site.briefs[i]))
@@ -814,7 +814,7 @@ pub fn rebuild_briefs(
         briefs: site.briefs.len(),
         ..Stats::default()
     };
-    phase("site checks");
+    timer.step("site checks");
     if diags.has_errors() || (strict && !diags.is_empty()) {
         let mut outcome = finish(diags, strict, stats);
         outcome.warning_count += kept_warnings;
@@ -887,7 +887,7 @@ pub fn rebuild_briefs(
         .map(|&job| {
             let t0 = Instant::now();
             let r = pages::render(site_ref, templates, &shared, job);
-            if timings {
+            if timer.on {
                 eprintln!(
                     "timing:   {job:?} {:.1} ms",
                     t0.elapsed().as_secs_f64() * 1000.0
@@ -896,7 +896,7 @@ pub fn rebuild_briefs(
             r
         })
         .collect();
-    phase(&format!("render {} pages", jobs.len()));
+    timer.step(&format!("render {} pages", jobs.len()));
     dir.begin_partial();
     for r in &rendered {
         match r {
@@ -909,7 +909,7 @@ pub fn rebuild_briefs(
         }
     }
     dir.settle_partial();
-    phase("write");
+    timer.step("write");
     let count = jobs.len();
     let mut outcome = finish(diags, strict, stats);
     outcome.warning_count += kept_warnings;
