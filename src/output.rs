@@ -162,6 +162,8 @@ pub struct Staging {
     counter: std::sync::atomic::AtomicUsize,
     /// The previous output's files, listed in the background while pages render.
     listing: Option<std::thread::JoinHandle<Listing>>,
+    /// Folders of the output known to be real folders (not symlinks).
+    real_dirs: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
 }
 
 /// Files of an output folder as (`/`-separated relative path, full path), or why not.
@@ -174,9 +176,12 @@ fn name_of(target: &Path) -> String {
         .unwrap_or_else(|| "public".to_string())
 }
 
-/// Does the file at `path` hold exactly `bytes`?
+/// Does the file at `path` (a plain file, not a symlink) hold exactly `bytes`?
 fn same_content(path: &Path, bytes: &[u8]) -> bool {
     use std::io::Read;
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
     let Ok(mut f) = std::fs::File::open(path) else {
         return false;
     };
@@ -188,23 +193,26 @@ fn same_content(path: &Path, bytes: &[u8]) -> bool {
     f.read_to_end(&mut old).is_ok() && old == bytes
 }
 
-/// Makes `path`'s parent folders, removing files that stand where a folder must go.
+/// Makes `path`'s parent folders inside `root`, removing files and symlinks that stand where
+/// a folder must go (a build never writes through a symlink, so never outside `root`).
 fn make_parents(root: &Path, path: &Path) -> std::io::Result<()> {
     let Some(parent) = path.parent() else {
         return Ok(());
     };
-    if std::fs::create_dir_all(parent).is_ok() {
-        return Ok(());
-    }
     let rel = parent.strip_prefix(root).unwrap_or(parent);
     let mut at = root.to_path_buf();
     for c in rel.components() {
         at.push(c);
-        if at.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
-            std::fs::remove_file(&at)?;
+        match at.symlink_metadata() {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                std::fs::remove_file(&at)?;
+                std::fs::create_dir(&at)?;
+            }
+            Err(_) => std::fs::create_dir(&at)?,
         }
     }
-    std::fs::create_dir_all(parent)
+    Ok(())
 }
 
 impl Staging {
@@ -247,6 +255,7 @@ impl Staging {
             staged: Default::default(),
             counter: Default::default(),
             listing,
+            real_dirs: Default::default(),
         })
     }
 
@@ -261,7 +270,7 @@ impl Staging {
         }
         let dest = join_rel(&self.target, rel)?;
         self.record(rel);
-        if same_content(&dest, bytes) {
+        if self.in_real_dirs(&dest) && same_content(&dest, bytes) {
             return Ok(());
         }
         let staged = self.staged_name();
@@ -292,9 +301,11 @@ impl Staging {
         let dest = join_rel(&self.target, rel)?;
         self.record(rel);
         let staged = self.staged_name();
-        let old = std::fs::File::open(&dest)
-            .ok()
-            .filter(|f| f.metadata().is_ok_and(|m| m.is_file()))
+        let plain =
+            self.in_real_dirs(&dest) && std::fs::symlink_metadata(&dest).is_ok_and(|m| m.is_file());
+        let old = plain
+            .then(|| std::fs::File::open(&dest).ok())
+            .flatten()
             .map(|f| std::io::BufReader::with_capacity(1 << 20, f));
         let mut out = Compare {
             out: buffered(&staged).map_err(|e| io_error(&staged, e))?,
@@ -326,6 +337,30 @@ impl Staging {
         std::fs::copy(from, &path)
             .map(|_| ())
             .map_err(|e| io_error(&path, e))
+    }
+
+    /// Are all folders between the output folder and `dest` real folders? A file reached
+    /// through a symlinked folder counts as missing: it is written anew, and the symlink is
+    /// replaced by a folder, so nothing is ever read or written outside the output.
+    fn in_real_dirs(&self, dest: &Path) -> bool {
+        let mut dirs: Vec<&Path> = dest
+            .ancestors()
+            .skip(1)
+            .take_while(|d| *d != self.target.as_path())
+            .collect();
+        dirs.reverse();
+        for d in dirs {
+            if self.real_dirs.lock().is_ok_and(|known| known.contains(d)) {
+                continue;
+            }
+            if !std::fs::symlink_metadata(d).is_ok_and(|m| m.is_dir()) {
+                return false;
+            }
+            if let Ok(mut known) = self.real_dirs.lock() {
+                known.insert(d.to_path_buf());
+            }
+        }
+        true
     }
 
     fn record(&self, rel: &str) {
@@ -409,7 +444,8 @@ impl Staging {
         };
         let mut emptied: std::collections::BTreeSet<PathBuf> = Default::default();
         for (rel, path) in listed {
-            if !produced.contains(&rel) {
+            // A symlink listed before the commit may have become a real folder since.
+            if !produced.contains(&rel) && !path.symlink_metadata().is_ok_and(|m| m.is_dir()) {
                 match std::fs::remove_file(&path) {
                     // Gone with a folder a new file replaced.
                     Err(e)

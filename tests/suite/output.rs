@@ -241,3 +241,29 @@ fn claims_json_is_streamed_and_rewritten_only_when_it_changes() {
     assert_eq!(json[0]["sentence"], "Output grew 12% in 2023.");
     assert_eq!(json.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_rebuild_never_reads_or_writes_through_a_symlinked_folder_in_the_output() {
+    let site = TestSite::fixture("basic");
+    site.build().assert_ok();
+    let outside = TestSite::bare();
+    let elsewhere = outside.path("tags");
+    std::fs::rename(site.path("public/tags"), &elsewhere).unwrap();
+    std::fs::write(elsewhere.join("index.html"), "not ours").unwrap();
+    let before = snapshot(&elsewhere);
+    std::os::unix::fs::symlink(&elsewhere, site.path("public/tags")).unwrap();
+    site.build().assert_ok();
+
+    assert_eq!(
+        snapshot(&elsewhere),
+        before,
+        "the symlink's target is untouched"
+    );
+    let tags = std::fs::symlink_metadata(site.path("public/tags")).unwrap();
+    assert!(tags.is_dir(), "the symlink is replaced by a real folder");
+    let fresh = tempfile::tempdir().unwrap();
+    let out = fresh.path().join("out");
+    site.run(&["build", "--output", out.to_str().unwrap()])
+        .assert_ok();
+    assert_eq!(snapshot(&site.path("public")), snapshot(&out));
+}
