@@ -16,30 +16,14 @@ Prints, per size and tool: median wall time, median CPU (user + system) and CPU 
 peak memory (max RSS from /usr/bin/time -v), pages per second, and the ratios the performance
 targets are stated in. Not run in CI.
 
-The generator gives one source key different metadata in different briefs, which sourced
-refuses (keys are site-wide), so each brief's keys are made its own before measuring.
+Corpora come from bench/corpus.py (each brief's source keys made its own, see there).
 """
 import argparse, glob, os, re, shutil, statistics, subprocess, sys, tempfile
 
+from corpus import generate
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-GEN = os.path.join(ROOT, "..", "shared", "bench", "gen_corpus.py")
-
-
-def generate(n, out, flavor):
-    subprocess.run([sys.executable, GEN, "--n", str(n), "--out", out, "--flavor", flavor], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if flavor != "brief":
-        return
-    for p in glob.glob(os.path.join(out, "content", "briefs", "*.md")):
-        tag = os.path.basename(p)[:5]
-        s = open(p, encoding="utf-8").read()
-        end = s.index("\n---", 4)
-        fm, body = s[:end], s[end:]
-        for k in re.findall(r"^  ([a-z]+\d{4}b?):$", fm, re.M):
-            fm = re.sub(r"^  " + k + ":$", "  " + k + "-" + tag + ":", fm, flags=re.M)
-            body = re.sub("@" + k + r"\b", "@" + k + "-" + tag, body)
-        open(p, "w", encoding="utf-8").write(fm + body)
 
 
 def timed(cmd, cwd, ok_codes=(0,)):

@@ -4,29 +4,14 @@ reload event reaching an open page, on a generated corpus (default 1,000 briefs)
 
 Usage: python3 bench/serve_latency.py [--n 1000] [--edits 5] [--bin target/release/sourced]
 
-Build first: cargo build --release. Uses ../shared/bench/gen_corpus.py. The generator reuses a
-source key for different sources in different briefs, which sourced refuses (keys are
-site-wide), so this script makes each brief's keys its own before measuring.
+Build first: cargo build --release. The corpus comes from bench/corpus.py.
 """
-import argparse, glob, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
+import argparse, glob, os, shutil, socket, statistics, subprocess, tempfile, time
+
+from corpus import generate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-GEN = os.path.join(ROOT, "..", "shared", "bench", "gen_corpus.py")
-
-
-def make_corpus(n, out):
-    subprocess.run([sys.executable, GEN, "--n", str(n), "--out", out, "--flavor", "brief"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for p in glob.glob(os.path.join(out, "content", "briefs", "*.md")):
-        tag = os.path.basename(p)[:5]
-        s = open(p, encoding="utf-8").read()
-        end = s.index("\n---", 4)
-        fm, body = s[:end], s[end:]
-        for k in re.findall(r"^  ([a-z]+\d{4}b?):$", fm, re.M):
-            fm = re.sub(r"^  " + k + ":$", "  " + k + "-" + tag + ":", fm, flags=re.M)
-            body = re.sub("@" + k + r"\b", "@" + k + "-" + tag, body)
-        open(p, "w", encoding="utf-8").write(fm + body)
 
 
 def main():
@@ -37,7 +22,7 @@ def main():
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="sourced-bench-")
     site = os.path.join(work, "site")
-    make_corpus(a.n, site)
+    generate(a.n, site)
 
     builds = []
     for _ in range(3):

@@ -262,10 +262,7 @@ impl Staging {
     /// Writes `bytes` at `rel` (a `/`-separated path) of the new site.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
         if !self.update {
-            let path = join_rel(self.dir.path(), rel)?;
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| io_error(&path, e))?;
-            }
+            let path = self.in_staging(rel)?;
             return std::fs::write(&path, bytes).map_err(|e| io_error(&path, e));
         }
         let dest = join_rel(&self.target, rel)?;
@@ -289,10 +286,7 @@ impl Staging {
             ))
         };
         if !self.update {
-            let path = join_rel(self.dir.path(), rel)?;
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| io_error(&path, e))?;
-            }
+            let path = self.in_staging(rel)?;
             let mut out = buffered(&path).map_err(|e| io_error(&path, e))?;
             return produce(&mut out)
                 .and_then(|()| std::io::Write::flush(&mut out))
@@ -330,10 +324,7 @@ impl Staging {
             })?;
             return self.write(rel, &bytes);
         }
-        let path = join_rel(self.dir.path(), rel)?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io_error(&path, e))?;
-        }
+        let path = self.in_staging(rel)?;
         std::fs::copy(from, &path)
             .map(|_| ())
             .map_err(|e| io_error(&path, e))
@@ -361,6 +352,15 @@ impl Staging {
             }
         }
         true
+    }
+
+    /// Where `rel` goes in the staging tree (a first build), its folders made.
+    fn in_staging(&self, rel: &str) -> Result<PathBuf, Diagnostic> {
+        let path = join_rel(self.dir.path(), rel)?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io_error(&path, e))?;
+        }
+        Ok(path)
     }
 
     fn record(&self, rel: &str) {

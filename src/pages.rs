@@ -52,9 +52,14 @@ pub fn jobs(site: &Site) -> Vec<Job> {
 /// phone, and the pages render in parallel.
 pub const CLAIMS_PER_PAGE: usize = 1000;
 
+/// How many pages the claims table has (one, even when empty).
+fn claim_pages(site: &Site) -> usize {
+    site.claims().total.div_ceil(CLAIMS_PER_PAGE).max(1)
+}
+
 /// The claims table's pages and `claims.json`.
 pub fn claims_jobs(site: &Site) -> Vec<Job> {
-    let pages = site.claims().total.div_ceil(CLAIMS_PER_PAGE).max(1);
+    let pages = claim_pages(site);
     let mut jobs: Vec<Job> = (0..pages).map(Job::Claims).collect();
     jobs.push(Job::ClaimsJson);
     jobs
@@ -65,7 +70,7 @@ pub fn claims_jobs(site: &Site) -> Vec<Job> {
 /// otherwise every page from the first of them on, since later rows have moved.
 pub fn claims_jobs_for(site: &Site, briefs: &[usize], same_counts: bool) -> Vec<Job> {
     let index = site.claims();
-    let pages = index.total.div_ceil(CLAIMS_PER_PAGE).max(1);
+    let pages = claim_pages(site);
     let mut wanted = std::collections::BTreeSet::new();
     for &b in briefs {
         let start = index.start.get(b).copied().unwrap_or(0);
@@ -982,7 +987,7 @@ pub fn render(
         Job::Claims(i) => {
             let index = site.claims();
             let rows_total = index.total;
-            let pages = rows_total.div_ceil(CLAIMS_PER_PAGE).max(1);
+            let pages = claim_pages(site);
             let start = i * CLAIMS_PER_PAGE;
             let rows = claim_rows_in(site, start..start + CLAIMS_PER_PAGE);
             let home = &site.sections[0].address;

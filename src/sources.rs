@@ -408,6 +408,26 @@ struct SourceFields {
     note: Option<String>,
 }
 
+/// Validates one entry of a site-wide CSL-JSON or BibTeX file, known by its record's span
+/// only, and adds it (or its problems).
+fn add_site_wide(
+    key: &str,
+    fields: SourceFields,
+    file: &Arc<SourceText>,
+    span: std::ops::Range<usize>,
+    defs: &mut Vec<Definition>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    match validate(key, fields, &mut |_| span.clone(), file, span.clone()) {
+        Ok(source) => defs.push(Definition {
+            source,
+            at: Location::new(file, span),
+            origin: Origin::SiteWide,
+        }),
+        Err(es) => diags.extend(es),
+    }
+}
+
 fn validate(
     key: &str,
     f: SourceFields,
@@ -623,14 +643,7 @@ pub fn load_csl_json(file: &Arc<SourceText>) -> (Vec<Definition>, Vec<Diagnostic
             kind,
             note: text("note"),
         };
-        match validate(&id, fields, &mut |_| span.clone(), file, span.clone()) {
-            Ok(source) => defs.push(Definition {
-                source,
-                at: Location::new(file, span.clone()),
-                origin: Origin::SiteWide,
-            }),
-            Err(es) => diags.extend(es),
-        }
+        add_site_wide(&id, fields, file, span.clone(), &mut defs, &mut diags);
     }
     (defs, diags)
 }
@@ -748,14 +761,7 @@ pub fn load_bibtex(file: &Arc<SourceText>) -> (Vec<Definition>, Vec<Diagnostic>)
             kind: Some(kind.to_string()),
             note: field("note"),
         };
-        match validate(&key, fields, &mut |_| span.clone(), file, span.clone()) {
-            Ok(source) => defs.push(Definition {
-                source,
-                at: Location::new(file, span.clone()),
-                origin: Origin::SiteWide,
-            }),
-            Err(es) => diags.extend(es),
-        }
+        add_site_wide(&key, fields, file, span.clone(), &mut defs, &mut diags);
     }
     (defs, diags)
 }

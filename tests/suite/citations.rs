@@ -377,3 +377,31 @@ fn a_bibtex_bibliography_is_read() {
     let brief_page = site.html("public/a/index.html");
     assert_eq!(brief_page.texts("#note-1 .locator"), ["p. 145"]);
 }
+
+#[test]
+fn on_a_crowded_tag_related_briefs_come_from_the_nearest_in_time() {
+    // 402 briefs on one tag, B0 the oldest: the 200 nearest on that tag count, so B0's related
+    // briefs are B200..B196 (ties go to the newer), not the five newest of the site.
+    let site = TestSite::new();
+    for k in 0..402 {
+        site.write(
+            &format!("content/b{k}.md"),
+            format!(
+                "---\ntitle: B{k}\ndate: {}-{:02}-01\ntags: [energy]\n---\nPlain text.\n",
+                1980 + k / 12,
+                1 + k % 12
+            ),
+        );
+    }
+    site.build().assert_ok();
+    let oldest = site.html("public/b0/index.html");
+    assert_eq!(
+        oldest.texts(".related li a"),
+        ["B200", "B199", "B198", "B197", "B196"]
+    );
+    let newest = site.html("public/b401/index.html");
+    assert_eq!(
+        newest.texts(".related li a"),
+        ["B400", "B399", "B398", "B397", "B396"]
+    );
+}
