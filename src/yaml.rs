@@ -286,7 +286,7 @@ pub fn parse<T: DeserializeOwned>(doc: &YamlDoc<'_>) -> (Option<(T, KeyIndex)>, 
         })
         .collect();
     let text = if text.trim().is_empty() { "{}" } else { text };
-    match serde_yaml::from_str::<serde_yaml::Value>(text) {
+    let value = match serde_yaml::from_str::<serde_yaml::Value>(text) {
         Ok(serde_yaml::Value::Mapping(map)) => {
             for key in map.keys() {
                 let name = match key {
@@ -307,8 +307,9 @@ pub fn parse<T: DeserializeOwned>(doc: &YamlDoc<'_>) -> (Option<(T, KeyIndex)>, 
                 };
                 diags.push(d.at(doc.file, index.get(&name).unwrap_or(doc.anchor.clone())));
             }
+            Some(serde_yaml::Value::Mapping(map))
         }
-        Ok(serde_yaml::Value::Null) => {}
+        Ok(serde_yaml::Value::Null) => None,
         Ok(_) => {
             diags.push(
                 Diagnostic::error(format!(
@@ -326,6 +327,14 @@ pub fn parse<T: DeserializeOwned>(doc: &YamlDoc<'_>) -> (Option<(T, KeyIndex)>, 
             }
             return (None, diags);
         }
+    };
+    // Typed from the value already parsed. A value typed differently from the text (`title:
+    // 2024` read as a number, not the string "2024") or a type error is read again from the
+    // text, which gives the same result as reading it from the text alone and a position.
+    if let Some(value) = value
+        && let Ok(v) = serde_yaml::from_value::<T>(value)
+    {
+        return (Some((v, index)), diags);
     }
     let text = if text.trim() == "null" || text.trim() == "~" {
         "{}"
@@ -519,5 +528,43 @@ mod tests {
             "{:?}",
             dups.iter().map(|d| &d.path).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn scalars_typed_as_text_keep_their_spelling() {
+        #[derive(serde::Deserialize)]
+        struct Meta {
+            title: Option<String>,
+            weight: Option<i64>,
+            draft: Option<bool>,
+        }
+        let read = |text: &str| {
+            let file = Arc::new(SourceText {
+                display_path: "x.md".into(),
+                text: text.to_string(),
+            });
+            let doc = YamlDoc {
+                file: &file,
+                range: 0..text.len(),
+                anchor: 0..0,
+                what: "front matter",
+                keys: &["title", "weight", "draft"],
+            };
+            let (meta, diags) = parse::<Meta>(&doc);
+            let messages: Vec<String> = diags.into_iter().map(|d| d.message).collect();
+            (meta.map(|(m, _)| (m.title, m.weight, m.draft)), messages)
+        };
+        assert_eq!(
+            read("title: 1.50\nweight: 2\ndraft: true\n"),
+            (Some((Some("1.50".into()), Some(2), Some(true))), vec![])
+        );
+        assert_eq!(
+            read("title: \"x\"\nweight: ~\n"),
+            (Some((Some("x".into()), None, None)), vec![])
+        );
+        let (meta, messages) = read("title: x\ndraft: yes\n");
+        assert!(meta.is_none());
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(messages[0].contains("draft"), "{messages:?}");
     }
 }
