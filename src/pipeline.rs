@@ -42,12 +42,28 @@ impl Timer {
     fn step(&mut self, name: &str) {
         if self.on {
             eprintln!(
-                "timing: {}{name} {:.1} ms",
+                "timing: {}{name} {:.1} ms{}",
                 self.indent,
-                self.since.elapsed().as_secs_f64() * 1000.0
+                self.since.elapsed().as_secs_f64() * 1000.0,
+                memory()
             );
         }
         self.since = Instant::now();
+    }
+}
+
+/// The process's resident and peak memory where the OS tells (Linux), for SOURCED_TIMINGS.
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+    };
+    match (field("VmRSS:"), field("VmHWM:")) {
+        (Some(rss), Some(peak)) => format!(" (memory {rss}, peak {peak})"),
+        _ => String::new(),
     }
 }
 
