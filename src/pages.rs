@@ -103,22 +103,17 @@ pub fn write_claims_json(site: &Site, out: &mut dyn std::io::Write) -> std::io::
     let part = |i: usize| -> std::io::Result<String> {
         let start = index.start[i];
         let rows = claim_rows_in(site, start..start + site.briefs[i].rendered.claims.len());
-        let mut text = String::new();
-        for (n, row) in rows.iter().enumerate() {
-            let json = serde_json::to_string_pretty(row)?;
-            if n > 0 {
-                text.push_str(",\n");
-            }
-            // One level deeper, as inside the array.
-            for (l, line) in json.lines().enumerate() {
-                if l > 0 {
-                    text.push('\n');
-                }
-                text.push_str("  ");
-                text.push_str(line);
-            }
+        if rows.is_empty() {
+            return Ok(String::new());
         }
-        Ok(text)
+        // The brief's rows as an array, pretty-printed, without its brackets: the rows come out
+        // indented one level, as inside the whole file's array.
+        let json = serde_json::to_string_pretty(&rows)?;
+        Ok(json
+            .strip_prefix("[\n")
+            .and_then(|j| j.strip_suffix("\n]"))
+            .unwrap_or(&json)
+            .to_string())
     };
     let mut first = true;
     out.write_all(b"[")?;
