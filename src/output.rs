@@ -297,23 +297,13 @@ impl Staging {
         let staged = self.staged_name();
         let plain =
             self.in_real_dirs(&dest) && std::fs::symlink_metadata(&dest).is_ok_and(|m| m.is_file());
-        let old = plain
-            .then(|| std::fs::File::open(&dest).ok())
-            .flatten()
-            .map(|f| std::io::BufReader::with_capacity(1 << 20, f));
-        let mut out = Compare {
-            out: buffered(&staged).map_err(|e| io_error(&staged, e))?,
-            same: true,
-            old,
-            buf: Vec::new(),
-        };
+        let old = plain.then(|| std::fs::File::open(&dest).ok()).flatten();
+        let mut out = Compare::new(staged.clone(), old);
         produce(&mut out).map_err(|e| io_error(&staged, e))?;
-        if out.finish().map_err(|e| io_error(&staged, e))? {
-            std::fs::remove_file(&staged).map_err(|e| io_error(&staged, e))
-        } else {
+        if !out.finish().map_err(|e| io_error(&staged, e))? {
             self.stage(rel, staged);
-            Ok(())
         }
+        Ok(())
     }
 
     /// Copies the file at `from` to `rel`.
@@ -545,46 +535,91 @@ impl Writer for Staging {
     }
 }
 
-/// Passes writes on to `out` and tells whether they repeat `old` (the previous output's
-/// file) exactly, without holding either in memory.
-struct Compare<W: std::io::Write> {
-    out: W,
+/// Compares what is written with `old` (the previous output's file) and writes nothing while
+/// the two agree: the staged file `path` is created at the first difference, starting with
+/// the agreeing part copied from `old`. Holds neither file in memory.
+struct Compare {
+    path: PathBuf,
+    out: Option<std::io::BufWriter<std::fs::File>>,
     old: Option<std::io::BufReader<std::fs::File>>,
-    same: bool,
+    /// Bytes written so far, all equal to the start of `old` while `out` is `None`.
+    agreed: u64,
     buf: Vec<u8>,
 }
 
-impl<W: std::io::Write> std::io::Write for Compare<W> {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        use std::io::Read;
-        self.out.write_all(data)?;
-        if self.same {
-            match &mut self.old {
-                Some(old) => {
-                    self.buf.resize(data.len(), 0);
-                    self.same = old.read_exact(&mut self.buf).is_ok() && self.buf == data;
+impl Compare {
+    fn new(path: PathBuf, old: Option<std::fs::File>) -> Compare {
+        Compare {
+            path,
+            out: None,
+            old: old.map(|f| std::io::BufReader::with_capacity(1 << 20, f)),
+            agreed: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Creates the staged file holding the part that agreed with the old file.
+    fn diverge(&mut self) -> std::io::Result<&mut std::io::BufWriter<std::fs::File>> {
+        use std::io::{Read, Seek};
+        if self.out.is_none() {
+            let mut out =
+                std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&self.path)?);
+            if let Some(old) = self.old.take() {
+                let mut old = old.into_inner();
+                old.rewind()?;
+                let copied = std::io::copy(&mut (&mut old).take(self.agreed), &mut out)?;
+                if copied != self.agreed {
+                    return Err(std::io::Error::other(
+                        "the previous file changed while read",
+                    ));
                 }
-                None => self.same = false,
+            }
+            self.out = Some(out);
+        }
+        match &mut self.out {
+            Some(out) => Ok(out),
+            None => Err(std::io::Error::other("no staged file")),
+        }
+    }
+
+    /// Flushes; true when everything written equals the whole old file (nothing was staged).
+    fn finish(mut self) -> std::io::Result<bool> {
+        use std::io::{Read, Write};
+        if self.out.is_none() {
+            let at_end = match &mut self.old {
+                Some(old) => old.read(&mut [0u8; 1])? == 0,
+                None => false,
+            };
+            if at_end {
+                return Ok(true);
             }
         }
+        self.diverge()?.flush()?;
+        Ok(false)
+    }
+}
+
+impl std::io::Write for Compare {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        use std::io::Read;
+        if self.out.is_none()
+            && let Some(old) = &mut self.old
+        {
+            self.buf.resize(data.len(), 0);
+            if old.read_exact(&mut self.buf).is_ok() && self.buf == data {
+                self.agreed += data.len() as u64;
+                return Ok(data.len());
+            }
+        }
+        self.diverge()?.write_all(data)?;
         Ok(data.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
-}
-
-impl<W: std::io::Write> Compare<W> {
-    /// Flushes; true when everything written equals the whole old file.
-    fn finish(mut self) -> std::io::Result<bool> {
-        use std::io::Read;
-        self.out.flush()?;
-        let at_end = match &mut self.old {
-            Some(old) => old.read(&mut [0u8; 1]).is_ok_and(|n| n == 0),
-            None => false,
-        };
-        Ok(self.same && at_end)
+        match &mut self.out {
+            Some(out) => out.flush(),
+            None => Ok(()),
+        }
     }
 }
 
@@ -708,5 +743,54 @@ impl IncrementalDir {
         if let (Ok(mut prev), Ok(mut cur)) = (self.previous.lock(), self.current.lock()) {
             prev.extend(cur.drain());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Compare;
+    use std::io::Write;
+
+    /// Writes `chunks` through a `Compare` against a previous file holding `old` (if any):
+    /// whether it found them the same, and what the staged file holds (if it was made).
+    fn compare(old: Option<&str>, chunks: &[&str]) -> (bool, Option<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let old_path = dir.path().join("old");
+        let staged = dir.path().join("staged");
+        let old_file = old.map(|text| {
+            std::fs::write(&old_path, text).unwrap();
+            std::fs::File::open(&old_path).unwrap()
+        });
+        let mut c = Compare::new(staged.clone(), old_file);
+        for chunk in chunks {
+            c.write_all(chunk.as_bytes()).unwrap();
+        }
+        let same = c.finish().unwrap();
+        (same, std::fs::read_to_string(&staged).ok())
+    }
+
+    #[test]
+    fn nothing_is_staged_while_the_output_repeats_the_old_file() {
+        assert_eq!(compare(Some("abcdef"), &["abc", "def"]), (true, None));
+        assert_eq!(compare(Some(""), &[]), (true, None));
+    }
+
+    #[test]
+    fn a_difference_stages_the_whole_new_file() {
+        let staged = |old, chunks| compare(old, chunks).1;
+        // Differs in the second chunk: the agreeing first chunk is copied from the old file.
+        assert_eq!(
+            staged(Some("abcdef"), &["abc", "dXf", "gh"]).as_deref(),
+            Some("abcdXfgh")
+        );
+        // Shorter than the old file, longer, and no old file at all.
+        assert_eq!(staged(Some("abcdef"), &["abc"]).as_deref(), Some("abc"));
+        assert_eq!(
+            staged(Some("abcdef"), &["abcdef", "g"]).as_deref(),
+            Some("abcdefg")
+        );
+        assert_eq!(staged(Some("abc"), &[]).as_deref(), Some(""));
+        assert_eq!(staged(None, &["abc", "def"]).as_deref(), Some("abcdef"));
+        assert!(!compare(None, &[]).0);
     }
 }
