@@ -1709,7 +1709,9 @@ fn time_unit(t: &Text, n: &Numeral, end: usize, s: usize, value: f64) -> Option<
 
 /// Detects every quantity in `text`.
 pub fn detect(text: &str) -> Vec<Quantity> {
-    let chars: Vec<char> = text.chars().collect();
+    // Sized once: collecting `chars()` would grow the buffer a few times per text.
+    let mut chars: Vec<char> = Vec::with_capacity(text.len());
+    chars.extend(text.chars());
     let t = Text { c: &chars };
     let mut out: Vec<Quantity> = Vec::new();
     let numerals = find_numerals(&t);
