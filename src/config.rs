@@ -123,10 +123,7 @@ pub fn load(root: &Path) -> Result<SiteConfig, Vec<Diagnostic>> {
         .strip_prefix('\u{feff}')
         .map(str::to_string)
         .unwrap_or(text);
-    let file = Arc::new(SourceText {
-        display_path: PathBuf::from(CONFIG_FILE),
-        text,
-    });
+    let file = Arc::new(SourceText::new(PathBuf::from(CONFIG_FILE), text));
     parse(file)
 }
 
@@ -248,10 +245,10 @@ mod tests {
     use super::*;
 
     fn parse_str(s: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
-        parse(Arc::new(SourceText {
-            display_path: PathBuf::from("site.yaml"),
-            text: s.to_string(),
-        }))
+        parse(Arc::new(SourceText::new(
+            PathBuf::from("site.yaml"),
+            s.to_string(),
+        )))
     }
 
     #[test]

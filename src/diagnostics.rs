@@ -22,6 +22,33 @@ pub enum Severity {
 pub struct SourceText {
     pub display_path: PathBuf,
     pub text: String,
+    /// Byte offsets where lines start, made when a position is first asked for.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
+}
+
+impl SourceText {
+    pub fn new(display_path: impl Into<PathBuf>, text: impl Into<String>) -> SourceText {
+        SourceText {
+            display_path: display_path.into(),
+            text: text.into(),
+            line_starts: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// 1-based line and character column of byte `offset`, as [`line_col`] gives, without
+    /// scanning the text from its start each time (a brief may have hundreds of warnings).
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let text = &self.text;
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line = starts.partition_point(|&s| s <= offset);
+        let start = starts[line.saturating_sub(1)];
+        (line, text[start..offset].chars().count() + 1)
+    }
 }
 
 /// Where a diagnostic points: a byte range in a file's text.
@@ -44,7 +71,7 @@ impl Location {
 
     /// 1-based line and column (column counted in characters) of the range's start.
     pub fn line_col(&self) -> (usize, usize) {
-        line_col(&self.file.text, self.range.start)
+        self.file.line_col(self.range.start)
     }
 }
 
@@ -277,6 +304,16 @@ mod tests {
         let off = text.find('x').unwrap();
         assert_eq!(line_col(text, off), (2, 6));
         assert_eq!(line_col(text, 0), (1, 1));
+    }
+
+    #[test]
+    fn a_files_line_index_gives_the_same_positions_as_scanning() {
+        let text = "ab\r\n五年計畫 x\n\n\nlast line é\u{301}z";
+        let file = SourceText::new("a.md", text);
+        for off in 0..=text.len() + 2 {
+            assert_eq!(file.line_col(off), line_col(text, off), "offset {off}");
+        }
+        assert_eq!(SourceText::new("e.md", "").line_col(0), (1, 1));
     }
 
     #[test]

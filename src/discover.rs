@@ -200,8 +200,5 @@ pub fn read_text(root: &Path, path: &Path) -> Result<Arc<SourceText>, Diagnostic
     if text.starts_with('\u{feff}') {
         text.drain(..3);
     }
-    Ok(Arc::new(SourceText {
-        display_path: shown,
-        text,
-    }))
+    Ok(Arc::new(SourceText::new(shown, text)))
 }

@@ -381,10 +381,10 @@ mod tests {
     use std::path::PathBuf;
 
     fn file(s: &str) -> Arc<SourceText> {
-        Arc::new(SourceText {
-            display_path: PathBuf::from("content/a.md"),
-            text: s.to_string(),
-        })
+        Arc::new(SourceText::new(
+            PathBuf::from("content/a.md"),
+            s.to_string(),
+        ))
     }
 
     #[test]
@@ -502,7 +502,7 @@ mod properties {
         /// Any front matter: no panic; every diagnostic points inside the file.
         #[test]
         fn front_matter_never_panics(text in yamlish()) {
-            let file = Arc::new(SourceText { display_path: PathBuf::from("content/a.md"), text: text.clone() });
+            let file = Arc::new(SourceText::new(PathBuf::from("content/a.md"), text.clone()));
             match split(&file) {
                 Err(d) => prop_assert!(d.location.is_some()),
                 Ok(s) => {

@@ -1185,10 +1185,10 @@ mod tests {
     }
 
     fn run_with(body: &str, targets: &[(&str, LinkTarget)], bib: &Bibliography) -> Rendered {
-        let file = Arc::new(SourceText {
-            display_path: PathBuf::from("content/briefs/a.md"),
-            text: body.to_string(),
-        });
+        let file = Arc::new(SourceText::new(
+            PathBuf::from("content/briefs/a.md"),
+            body.to_string(),
+        ));
         let targets = targets
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
@@ -1204,10 +1204,10 @@ mod tests {
 
     fn bib() -> Bibliography {
         let text = "bcg2020:\n  title: How Restricting Trade\n  publisher: BCG\n  url: https://www.bcg.com/x\nusgs:\n  title: Mineral Commodity Summaries\n";
-        let file = Arc::new(SourceText {
-            display_path: PathBuf::from("content/sources.yaml"),
-            text: text.to_string(),
-        });
+        let file = Arc::new(SourceText::new(
+            PathBuf::from("content/sources.yaml"),
+            text.to_string(),
+        ));
         let (defs, diags) = crate::sources::load_yaml_file(&file);
         assert!(diags.is_empty(), "{diags:?}");
         Bibliography::build(defs).0
@@ -1389,9 +1389,9 @@ mod properties {
         /// script, event handler or script URL from the input in the HTML.
         #[test]
         fn render_is_safe(body in markdown()) {
-            let file = Arc::new(SourceText { display_path: PathBuf::from("content/a.md"), text: body.clone() });
+            let file = Arc::new(SourceText::new(PathBuf::from("content/a.md"), body.clone()));
             let text = "k:\n  title: K\n";
-            let sources = Arc::new(SourceText { display_path: PathBuf::from("content/sources.yaml"), text: text.to_string() });
+            let sources = Arc::new(SourceText::new(PathBuf::from("content/sources.yaml"), text.to_string()));
             let (defs, _) = crate::sources::load_yaml_file(&sources);
             let bib = Bibliography::build(defs).0;
             let targets = BTreeMap::new();

@@ -825,10 +825,7 @@ mod tests {
     }
 
     fn file(text: &str) -> Arc<SourceText> {
-        Arc::new(SourceText {
-            display_path: "content/sources.json".into(),
-            text: text.to_string(),
-        })
+        Arc::new(SourceText::new("content/sources.json", text.to_string()))
     }
 
     #[test]
@@ -848,10 +845,7 @@ mod tests {
 
     #[test]
     fn bibtex_maps_onto_sources() {
-        let f = Arc::new(SourceText {
-            display_path: "content/sources.bib".into(),
-            text: "@techreport{bcg2020,\n  title = {How Restricting Trade with {China} Could End {US} Leadership},\n  author = {Varas, Antonio and Varadarajan, Raj},\n  institution = {Boston Consulting Group},\n  year = {2020},\n  month = mar,\n  url = {https://www.bcg.com/x},\n  urldate = {2024-11-01},\n}\n@misc{bad,\n  title = {No},\n  url = {javascript:alert(1)},\n}\n".to_string(),
-        });
+        let f = Arc::new(SourceText::new("content/sources.bib", "@techreport{bcg2020,\n  title = {How Restricting Trade with {China} Could End {US} Leadership},\n  author = {Varas, Antonio and Varadarajan, Raj},\n  institution = {Boston Consulting Group},\n  year = {2020},\n  month = mar,\n  url = {https://www.bcg.com/x},\n  urldate = {2024-11-01},\n}\n@misc{bad,\n  title = {No},\n  url = {javascript:alert(1)},\n}\n".to_string()));
         let (defs, diags) = load_bibtex(&f);
         let s = &defs[0].source;
         assert_eq!(s.key, "bcg2020");

@@ -103,12 +103,10 @@ fn embedded(theme: &mut Theme, diags: &mut Vec<Diagnostic>) {
                 Ok(text) => {
                     theme.templates.insert(
                         name.to_string(),
-                        Arc::new(SourceText {
-                            display_path: PathBuf::from(format!(
-                                "(embedded default theme)/templates/{name}"
-                            )),
-                            text: text.to_string(),
-                        }),
+                        Arc::new(SourceText::new(
+                            PathBuf::from(format!("(embedded default theme)/templates/{name}")),
+                            text.to_string(),
+                        )),
                     );
                 }
                 Err(_) => diags.push(Diagnostic::error(format!(

@@ -539,10 +539,7 @@ mod tests {
             draft: Option<bool>,
         }
         let read = |text: &str| {
-            let file = Arc::new(SourceText {
-                display_path: "x.md".into(),
-                text: text.to_string(),
-            });
+            let file = Arc::new(SourceText::new("x.md", text.to_string()));
             let doc = YamlDoc {
                 file: &file,
                 range: 0..text.len(),
