@@ -468,6 +468,72 @@ fn ascii_word(t: &Text, i: usize) -> (Word, usize) {
     (w, e)
 }
 
+/// Which (lowercase first letter, length) pairs the `words` have: bit `n` of entry `l` is set
+/// when a word of `n` letters starts with letter `l`.
+fn first_letters_and_lengths<'a>(words: impl Iterator<Item = &'a str>) -> [u16; 26] {
+    let mut table = [0u16; 26];
+    for w in words {
+        if let Some(first) = w.bytes().next().filter(u8::is_ascii_lowercase)
+            && w.len() < 16
+        {
+            table[usize::from(first - b'a')] |= 1 << w.len();
+        }
+    }
+    table
+}
+
+/// [`ascii_word`], but empty at once unless the word's first letter and length are those of
+/// a word in `table` (most words of prose are not): the scan for number words looks at
+/// every word, and lowercasing each one was a tenth of the detector's work.
+fn ascii_word_in(t: &Text, i: usize, table: &[u16; 26], fold: bool) -> (Word, usize) {
+    let mut e = i;
+    while e < t.len() && t.c[e].is_ascii_alphabetic() {
+        e += 1;
+    }
+    let len = e - i;
+    let first = usize::from(t.c[i].to_ascii_lowercase() as u8).wrapping_sub(usize::from(b'a'));
+    let listed = len < 16 && table.get(first).is_some_and(|l| l & (1 << len) != 0);
+    let folds = fold
+        && len > 4
+        && t.c[e - 4..e]
+            .iter()
+            .zip("fold".chars())
+            .all(|(c, f)| c.to_ascii_lowercase() == f);
+    if listed || folds {
+        ascii_word(t, i)
+    } else {
+        (
+            Word {
+                buf: [0; 12],
+                len: 0,
+            },
+            e,
+        )
+    }
+}
+
+/// Words a numeral can start with ([`starts_numeral`]), by first letter and length.
+fn numeral_words() -> &'static [u16; 26] {
+    static TABLE: std::sync::OnceLock<[u16; 26]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        first_letters_and_lengths(
+            ["a", "an"]
+                .into_iter()
+                .chain(EN_UNITS.iter().chain(EN_TENS).map(|(w, _)| *w)),
+        )
+    })
+}
+
+/// Multiples and fractions [`special_words`] looks for ("…fold" words apart).
+fn special_word_starts() -> &'static [u16; 26] {
+    static TABLE: std::sync::OnceLock<[u16; 26]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        first_letters_and_lengths(
+            std::iter::once("half").chain(EN_MULTIPLES.iter().map(|(w, _)| *w)),
+        )
+    })
+}
+
 /// A short lowercase ASCII word, without allocating.
 struct Word {
     buf: [u8; 12],
@@ -831,7 +897,7 @@ fn find_numerals(t: &Text) -> Vec<Numeral> {
         }
         if c.is_ascii_alphabetic() && (i == 0 || !t.c[i - 1].is_ascii_alphanumeric()) {
             // Only a few words can start a numeral: check the word before parsing.
-            let (word, word_end) = ascii_word(t, i);
+            let (word, word_end) = ascii_word_in(t, i, numeral_words(), false);
             if !starts_numeral(word.as_str()) {
                 i = word_end;
                 continue;
@@ -1752,7 +1818,7 @@ fn special_words(t: &Text, out: &mut Vec<(Numeral, Option<Unit>)>) {
     while i < t.len() {
         let c = t.c[i];
         if c.is_ascii_alphabetic() && (i == 0 || !t.c[i - 1].is_ascii_alphanumeric()) {
-            let (word, word_end) = ascii_word(t, i);
+            let (word, word_end) = ascii_word_in(t, i, special_word_starts(), true);
             let word = word.as_str();
             if !(word == "half"
                 || word.ends_with("fold")
@@ -2596,6 +2662,37 @@ pub fn byte_range(text: &str, start: usize, end: usize) -> std::ops::Range<usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_word_prefilter_keeps_every_listed_word() {
+        let check = |word: &str, table: &[u16; 26], fold: bool| {
+            let text = format!("({word} ");
+            let chars: Vec<char> = text.chars().collect();
+            let t = Text { c: &chars };
+            let (full, end) = ascii_word(&t, 1);
+            let (quick, quick_end) = ascii_word_in(&t, 1, table, fold);
+            assert_eq!(quick_end, end, "{word}");
+            assert_eq!(quick.as_str(), full.as_str(), "{word}");
+        };
+        let numerals = ["a", "an"]
+            .into_iter()
+            .chain(EN_UNITS.iter().chain(EN_TENS).map(|(w, _)| *w));
+        for w in numerals {
+            check(w, numeral_words(), false);
+            check(&w.to_uppercase(), numeral_words(), false);
+        }
+        for w in std::iter::once("half").chain(EN_MULTIPLES.iter().map(|(w, _)| *w)) {
+            check(w, special_word_starts(), true);
+            check(&w.to_uppercase(), special_word_starts(), true);
+        }
+        for w in ["tenfold", "Fivefold", "hundredFOLD", "manifold", "scaffold"] {
+            check(w, special_word_starts(), true);
+        }
+        // Other words come back empty, with their end.
+        let chars: Vec<char> = "policy".chars().collect();
+        let (w, end) = ascii_word_in(&Text { c: &chars }, 0, numeral_words(), false);
+        assert_eq!((w.as_str(), end), ("", 6));
+    }
 
     /// Parses a line with «gold» spans into its text and code-point spans.
     fn gold(line: &str) -> (String, Vec<(usize, usize)>) {
