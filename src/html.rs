@@ -1,19 +1,45 @@
 //! HTML text helpers for markup this crate writes itself (note markers, reference entries).
 
+/// The entity for a byte that HTML text or a quoted attribute value cannot hold as is.
+fn entity(b: u8) -> Option<&'static str> {
+    match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\'' => Some("&#39;"),
+        _ => None,
+    }
+}
+
+/// Calls `put` with the runs of `s` that need no escaping and the entities between them.
+fn escaped_parts<E>(s: &str, mut put: impl FnMut(&str) -> Result<(), E>) -> Result<(), E> {
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if let Some(e) = entity(b) {
+            // `b` is ASCII, so `i` is a character boundary.
+            put(&s[from..i])?;
+            put(e)?;
+            from = i + 1;
+        }
+    }
+    put(&s[from..])
+}
+
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    let _ = escaped_parts(s, |part| -> Result<(), ()> {
+        out.push_str(part);
+        Ok(())
+    });
     out
+}
+
+/// [`escape`], written to `out`: the theme's templates' autoescaping (the same five
+/// characters as Tera's own, which writes one byte at a time and was a tenth of a build).
+pub fn escape_to(s: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    escaped_parts(s, |part| out.write_all(part.as_bytes()))
 }
 
 #[cfg(test)]
@@ -24,5 +50,20 @@ mod tests {
             super::escape("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
+        assert_eq!(super::escape("五年 & é"), "五年 &amp; é");
+    }
+
+    #[test]
+    fn templates_escape_as_tera_does() {
+        for text in ["", "plain", "<a href=\"x\">'&'</a>", "五年 <b>é</b>&", "&&"] {
+            let mut ours = Vec::new();
+            super::escape_to(text, &mut ours).unwrap();
+            let mut teras = Vec::new();
+            tera::escape_html(text, &mut teras).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(teras).unwrap()
+            );
+        }
     }
 }

@@ -39,6 +39,7 @@ impl Templates {
             .iter()
             .map(|(n, f)| (n.as_str(), f.text.as_str()))
             .collect();
+        tera.set_escape_fn(crate::html::escape_to);
         if let Err(e) = tera.add_raw_templates(all) {
             return Err(vec![convert(&e, &theme.templates, None)]);
         }
