@@ -15,6 +15,9 @@ use crate::theme::Theme;
 pub struct Templates {
     pub tera: tera::Tera,
     files: BTreeMap<String, Arc<SourceText>>,
+    /// The largest page each template has made so far: the next one's buffer is made that
+    /// size at once instead of growing (and being copied) a few times.
+    largest: BTreeMap<String, std::sync::atomic::AtomicUsize>,
 }
 
 impl Templates {
@@ -46,6 +49,11 @@ impl Templates {
         Ok(Templates {
             tera,
             files: theme.templates.clone(),
+            largest: theme
+                .templates
+                .keys()
+                .map(|n| (n.clone(), std::sync::atomic::AtomicUsize::new(0)))
+                .collect(),
         })
     }
 
@@ -56,9 +64,20 @@ impl Templates {
         ctx: &tera::Context,
         page: &str,
     ) -> Result<String, Diagnostic> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let largest = self.largest.get(name);
+        let mut out = Vec::with_capacity(largest.map_or(0, |l| l.load(Relaxed)));
         self.tera
-            .render(name, ctx)
-            .map_err(|e| convert(&e, &self.files, Some(page)))
+            .render_to(name, ctx, &mut out)
+            .map_err(|e| convert(&e, &self.files, Some(page)))?;
+        if let Some(l) = largest {
+            l.fetch_max(out.len(), Relaxed);
+        }
+        String::from_utf8(out).map_err(|e| {
+            Diagnostic::error(format!(
+                "template output is not UTF-8 while rendering {page}: {e}"
+            ))
+        })
     }
 }
 
