@@ -357,7 +357,7 @@ struct BriefCtx<'a> {
     words: usize,
     reading_minutes: usize,
     notes: Vec<Note<'a>>,
-    sources: Vec<SourceRef>,
+    sources: Vec<SourceRef<'a>>,
     /// Listing entries ([`BriefItem`]), shared from [`Shared`].
     related: Vec<tera::Value>,
 }
@@ -369,11 +369,11 @@ struct Note<'a> {
 }
 
 #[derive(Serialize)]
-struct SourceRef {
+struct SourceRef<'a> {
     key: String,
     url: String,
     /// The formatted reference entry (escaped HTML).
-    html: String,
+    html: &'a str,
 }
 
 #[derive(Serialize)]
@@ -502,13 +502,12 @@ fn simple_page<'a>(
     }
 }
 
-fn source_ref(site: &Site, key: &str) -> Option<SourceRef> {
-    let s = site.bib.get(key)?;
-    let e = &site.sources[*site.source_index.get(key)?];
+fn source_ref<'a>(site: &Site, shared: &'a Shared, key: &str) -> Option<SourceRef<'a>> {
+    let i = *site.source_index.get(key)?;
     Some(SourceRef {
         key: key.to_string(),
-        url: e.address.url.clone(),
-        html: crate::bibliography::reference(s),
+        url: site.sources[i].address.url.clone(),
+        html: shared.reference(site, i)?,
     })
 }
 
@@ -608,6 +607,9 @@ fn output_path(page_path: &str) -> String {
 /// lists).
 pub struct Shared {
     site: tera::Value,
+    /// Each source's reference entry (by index into `site.sources`), made on first use: a
+    /// brief, the source index and the source's own page all show it.
+    references: Vec<std::sync::OnceLock<String>>,
     items: Vec<tera::Value>,
     /// Theme strings (`t`) by page language.
     labels: std::collections::HashMap<String, tera::Value>,
@@ -629,6 +631,7 @@ impl Shared {
         }
         Ok(Shared {
             site: to_value(&site_ctx(site))?,
+            references: site.sources.iter().map(|_| Default::default()).collect(),
             items,
             labels,
         })
@@ -639,6 +642,16 @@ impl Shared {
             Some(v) => v.clone(),
             None => to_value(&labels(lang)).unwrap_or_else(|_| tera::Value::from(())),
         }
+    }
+
+    /// The reference entry of source `i` of `site.sources`.
+    fn reference(&self, site: &Site, i: usize) -> Option<&str> {
+        let cell = self.references.get(i)?;
+        if let Some(done) = cell.get() {
+            return Some(done);
+        }
+        let source = site.bib.get(&site.sources.get(i)?.key)?;
+        Some(cell.get_or_init(|| crate::bibliography::reference(source)))
     }
 
     fn items(&self, briefs: impl Iterator<Item = usize>) -> tera::Value {
@@ -721,7 +734,11 @@ pub fn render(
                             html: &c.note_html,
                         })
                         .collect(),
-                    sources: b.cited.iter().filter_map(|k| source_ref(site, k)).collect(),
+                    sources: b
+                        .cited
+                        .iter()
+                        .filter_map(|k| source_ref(site, shared, k))
+                        .collect(),
                     related: b.related.iter().map(|&r| shared.items[r].clone()).collect(),
                     reading_minutes: b
                         .rendered
@@ -843,7 +860,7 @@ pub fn render(
                 title: &'a str,
                 url: &'a str,
                 kind: &'static str,
-                html: String,
+                html: &'a str,
                 briefs: usize,
                 citations: usize,
                 claims: usize,
@@ -862,14 +879,15 @@ pub fn render(
             let rows: Vec<Row> = site
                 .sources
                 .iter()
-                .filter_map(|e| {
+                .enumerate()
+                .filter_map(|(i, e)| {
                     let s = site.bib.get(&e.key)?;
                     Some(Row {
                         key: &e.key,
                         title: &s.title,
                         url: &e.address.url,
                         kind: s.kind.name(),
-                        html: crate::bibliography::reference(s),
+                        html: shared.reference(site, i)?,
                         briefs: e.brief_count,
                         citations: e.citations.len(),
                         claims: claim_counts.get(e.key.as_str()).copied().unwrap_or(0),
@@ -948,7 +966,7 @@ pub fn render(
                 archived_url: Option<&'a str>,
                 accessed: Option<String>,
                 note: Option<&'a str>,
-                reference: String,
+                reference: &'a str,
                 cited_in: Vec<CitingBrief<'a>>,
             }
             let mut page = simple_page(site, "source", &s.title, &e.address);
@@ -969,7 +987,7 @@ pub fn render(
                     archived_url: s.archived_url.as_deref(),
                     accessed: s.accessed.map(|a| format_date(a, "en")),
                     note: s.note.as_deref(),
-                    reference: crate::bibliography::reference(s),
+                    reference: shared.reference(site, i).unwrap_or_default(),
                     cited_in,
                 },
             );
