@@ -3,7 +3,7 @@
 //! escaped.
 
 use crate::citations::CiteItem;
-use crate::html::escape;
+use crate::html::{escape, escape_into};
 use crate::sources::Source;
 
 /// Authors if there are any, else the publisher.
@@ -25,61 +25,67 @@ fn join_names(names: &[String]) -> String {
 }
 
 fn title_html(s: &Source) -> String {
-    match &s.url {
-        Some(u) => format!(
-            "<cite class=\"source-title\"><a href=\"{}\">{}</a></cite>",
-            escape(u),
-            escape(&s.title)
-        ),
-        None => format!("<cite class=\"source-title\">{}</cite>", escape(&s.title)),
+    let mut out = String::new();
+    push_title(&mut out, s);
+    out
+}
+
+/// Appends the source's title, linked to its URL when it has one.
+fn push_title(out: &mut String, s: &Source) {
+    out.push_str("<cite class=\"source-title\">");
+    if let Some(u) = &s.url {
+        out.push_str("<a href=\"");
+        escape_into(out, u);
+        out.push_str("\">");
+        escape_into(out, &s.title);
+        out.push_str("</a>");
+    } else {
+        escape_into(out, &s.title);
     }
+    out.push_str("</cite>");
 }
 
 /// The content of one cited item inside a note: who, title, date, locator, the source's note,
 /// the archived copy and a link to the source's page on this site.
 pub fn note_item(s: &Source, item: &CiteItem, source_page: &str) -> String {
-    let mut out = String::from("<span class=\"note-item\">");
+    use std::fmt::Write;
+    let mut out = String::with_capacity(512);
+    out.push_str("<span class=\"note-item\">");
     if !item.prefix.is_empty() {
-        out.push_str(&escape(&item.prefix));
+        escape_into(&mut out, &item.prefix);
         out.push(' ');
     }
     if let Some(c) = creator(s) {
-        out.push_str(&format!(
-            "<span class=\"source-creator\">{}</span>, ",
-            escape(&c)
-        ));
+        out.push_str("<span class=\"source-creator\">");
+        escape_into(&mut out, &c);
+        out.push_str("</span>, ");
     }
-    out.push_str(&title_html(s));
+    push_title(&mut out, s);
     if let Some(d) = &s.date {
-        out.push_str(&format!(
-            " (<time datetime=\"{d}\">{}</time>)",
-            escape(&d.display())
-        ));
+        let _ = write!(out, " (<time datetime=\"{d}\">");
+        escape_into(&mut out, &d.display());
+        out.push_str("</time>)");
     }
     if !item.locator.is_empty() {
-        out.push_str(&format!(
-            ", <span class=\"locator\">{}</span>",
-            escape(&item.locator)
-        ));
+        out.push_str(", <span class=\"locator\">");
+        escape_into(&mut out, &item.locator);
+        out.push_str("</span>");
     }
     out.push('.');
     if let Some(n) = &s.note {
-        out.push_str(&format!(
-            " <span class=\"source-note\">{}</span>",
-            escape(n)
-        ));
+        out.push_str(" <span class=\"source-note\">");
+        escape_into(&mut out, n);
+        out.push_str("</span>");
     }
     out.push_str(" <span class=\"source-links\">");
     if let Some(a) = &s.archived_url {
-        out.push_str(&format!(
-            "<a class=\"source-archive\" href=\"{}\">Archived copy</a> · ",
-            escape(a)
-        ));
+        out.push_str("<a class=\"source-archive\" href=\"");
+        escape_into(&mut out, a);
+        out.push_str("\">Archived copy</a> · ");
     }
-    out.push_str(&format!(
-        "<a class=\"source-page\" href=\"{}\">About this source</a></span></span>",
-        escape(source_page)
-    ));
+    out.push_str("<a class=\"source-page\" href=\"");
+    escape_into(&mut out, source_page);
+    out.push_str("\">About this source</a></span></span>");
     out
 }
 

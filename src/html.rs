@@ -29,11 +29,16 @@ fn escaped_parts<E>(s: &str, mut put: impl FnMut(&str) -> Result<(), E>) -> Resu
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    escape_into(&mut out, s);
+    out
+}
+
+/// [`escape`], appended to `out`.
+pub fn escape_into(out: &mut String, s: &str) {
     let _ = escaped_parts(s, |part| -> Result<(), ()> {
         out.push_str(part);
         Ok(())
     });
-    out
 }
 
 /// [`escape`], written to `out`: the theme's templates' autoescaping (the same five
