@@ -46,8 +46,11 @@ pub fn format_date(date: jiff::civil::Date, lang: &str) -> String {
 }
 
 /// A Han, kana or hangul character (counted as one word each).
+#[inline]
 pub fn is_cjk_char(c: char) -> bool {
-    matches!(c as u32,
+    // Most text is below the first range: one comparison for it.
+    (c as u32) >= 0x3040
+        && matches!(c as u32,
         0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
