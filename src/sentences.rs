@@ -68,7 +68,15 @@ pub fn around(text: &str, offset: usize) -> Range<usize> {
 pub fn bounds(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
-    for (i, c) in text.char_indices() {
+    // Only `.`, `!`, `?` and the CJK marks (which start with byte 0xE3 or 0xEF in UTF-8) can
+    // end a sentence: other bytes are skipped without decoding their characters.
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if !matches!(b, b'.' | b'!' | b'?' | 0xE3 | 0xEF) {
+            continue;
+        }
+        let Some(c) = text[i..].chars().next() else {
+            continue;
+        };
         if is_end(text, i, c) {
             let end = i + c.len_utf8();
             out.push(start..end);
@@ -101,6 +109,32 @@ pub fn split(text: &str) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The same as [`bounds`], looking at every character.
+    fn bounds_char_by_char(text: &str) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for (i, c) in text.char_indices() {
+            if is_end(text, i, c) {
+                let end = i + c.len_utf8();
+                out.push(start..end);
+                start = end;
+            }
+        }
+        if start < text.len() || out.is_empty() {
+            out.push(start..text.len());
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn skipping_bytes_finds_the_same_sentences(
+            text in "([a-zA-Z0-9 .!?\"')]|。|！|？|；|五|年|é|€|\n|U\\.S\\.|e\\.g\\.){0,60}"
+        ) {
+            proptest::prop_assert_eq!(bounds(&text), bounds_char_by_char(&text));
+        }
+    }
 
     fn sentence(text: &str, needle: &str) -> String {
         let off = text.find(needle).unwrap();
