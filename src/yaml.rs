@@ -62,8 +62,6 @@ fn scan_keys(text: &str, range: Range<usize>) -> (KeyIndex, Vec<Duplicate>) {
     let mut dups = Vec::new();
     // Stack of (indent, key path) for open mappings.
     let mut stack: Vec<(usize, String)> = Vec::new();
-    // Keys seen in the mapping currently open at each (parent path, list item count).
-    let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
     let mut block_scalar_indent: Option<usize> = None;
     let mut item_counter = 0usize;
     let mut offset = range.start;
@@ -103,22 +101,20 @@ fn scan_keys(text: &str, range: Range<usize>) -> (KeyIndex, Vec<Duplicate>) {
         let Some((key, key_len)) = mapping_key(trimmed) else {
             continue;
         };
-        let parent = stack.last().map(|(_, p)| p.clone()).unwrap_or_default();
-        let path = if parent.is_empty() {
-            key.clone()
-        } else {
-            format!("{parent}.{key}")
+        let path = match stack.last() {
+            Some((_, parent)) if !parent.is_empty() => format!("{parent}.{key}"),
+            _ => key,
         };
         let key_start = line_start + (content.len() - trimmed.len());
         let span = key_start..key_start + key_len;
-        if let Some(first) = seen.get(&path) {
+        // The index keeps each path's first place; a path seen before is a duplicate.
+        if let Some(first) = index.keys.get(&path) {
             dups.push(Duplicate {
                 path: path.clone(),
                 first: first.clone(),
                 second: span.clone(),
             });
         } else {
-            seen.insert(path.clone(), span.clone());
             index.keys.insert(path.clone(), span);
         }
         let value = trimmed[key_len..].trim_start_matches([' ', ':']).trim_end();
