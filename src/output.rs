@@ -587,7 +587,8 @@ impl Compare {
         use std::io::{Read, Write};
         if self.out.is_none() {
             let at_end = match &mut self.old {
-                Some(old) => old.read(&mut [0u8; 1])? == 0,
+                // An old file that cannot be read to its end counts as changed.
+                Some(old) => old.read(&mut [0u8; 1]).is_ok_and(|n| n == 0),
                 None => false,
             };
             if at_end {
