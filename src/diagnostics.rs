@@ -35,8 +35,9 @@ impl SourceText {
         }
     }
 
-    /// 1-based line and character column of byte `offset`, as [`line_col`] gives, without
-    /// scanning the text from its start each time (a brief may have hundreds of warnings).
+    /// 1-based line and character column of byte `offset`, from an index of line starts made
+    /// once, not by scanning the text from its start each time (a brief may have hundreds of
+    /// warnings).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let text = &self.text;
         let offset = floor_char_boundary(text, offset.min(text.len()));
@@ -73,16 +74,6 @@ impl Location {
     pub fn line_col(&self) -> (usize, usize) {
         self.file.line_col(self.range.start)
     }
-}
-
-/// 1-based line and character column of byte `offset` in `text`.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = floor_char_boundary(text, offset.min(text.len()));
-    let before = &text[..offset];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].chars().count() + 1;
-    (line, col)
 }
 
 /// Byte offset of 1-based `line` and 0-based byte `col` in `text`, clamped to the text.
@@ -298,12 +289,23 @@ pub fn did_you_mean<'a>(
 mod tests {
     use super::*;
 
+    /// Line and column by scanning the text from its start: what the index must agree with.
+    fn line_col(text: &str, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let before = &text[..offset];
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = before[line_start..].chars().count() + 1;
+        (line, col)
+    }
+
     #[test]
     fn line_col_counts_chars_not_bytes() {
         let text = "ab\n五年計畫 x\n";
         let off = text.find('x').unwrap();
-        assert_eq!(line_col(text, off), (2, 6));
-        assert_eq!(line_col(text, 0), (1, 1));
+        let file = SourceText::new("a.md", text);
+        assert_eq!(file.line_col(off), (2, 6));
+        assert_eq!(file.line_col(0), (1, 1));
     }
 
     #[test]

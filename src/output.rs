@@ -279,15 +279,11 @@ impl Staging {
     /// Writes what `produce` writes at `rel`, streaming it to disk (and, when updating,
     /// comparing it with the previous file on the way).
     pub fn write_with(&self, rel: &str, produce: &mut Produce<'_>) -> Result<(), Diagnostic> {
-        let buffered = |path: &Path| -> std::io::Result<std::io::BufWriter<std::fs::File>> {
-            Ok(std::io::BufWriter::with_capacity(
-                1 << 20,
-                std::fs::File::create(path)?,
-            ))
-        };
         if !self.update {
             let path = self.in_staging(rel)?;
-            let mut out = buffered(&path).map_err(|e| io_error(&path, e))?;
+            let mut out = std::fs::File::create(&path)
+                .map(|f| std::io::BufWriter::with_capacity(1 << 20, f))
+                .map_err(|e| io_error(&path, e))?;
             return produce(&mut out)
                 .and_then(|()| std::io::Write::flush(&mut out))
                 .map_err(|e| io_error(&path, e));

@@ -117,10 +117,10 @@ pub fn write_claims_json(site: &Site, out: &mut dyn std::io::Write) -> std::io::
     };
     let mut first = true;
     out.write_all(b"[")?;
-    for batch in (0..site.briefs.len()).collect::<Vec<_>>().chunks(BATCH) {
-        let parts: Vec<Cow<str>> = batch
-            .par_iter()
-            .map(|&i| -> std::io::Result<Cow<str>> {
+    for from in (0..site.briefs.len()).step_by(BATCH) {
+        let parts: Vec<Cow<str>> = (from..(from + BATCH).min(site.briefs.len()))
+            .into_par_iter()
+            .map(|i| -> std::io::Result<Cow<str>> {
                 if !site.keep_fragments {
                     return part(i).map(Cow::Owned);
                 }

@@ -271,7 +271,7 @@ pub fn parse<T: DeserializeOwned>(doc: &YamlDoc<'_>) -> (Option<(T, KeyIndex)>, 
     let mut diags: Vec<Diagnostic> = dups
         .into_iter()
         .map(|d| {
-            let (line, _) = crate::diagnostics::line_col(&doc.file.text, d.first.start);
+            let (line, _) = doc.file.line_col(d.first.start);
             Diagnostic::error(format!("duplicate key `{}` in {}", d.path, doc.what))
                 .at(doc.file, d.second)
                 .label("defined again here")
