@@ -177,20 +177,53 @@ fn name_of(target: &Path) -> String {
 }
 
 /// Does the file at `path` (a plain file, not a symlink) hold exactly `bytes`?
+///
+/// Read in blocks and compared as it comes, stopping at the first difference; on Unix the file
+/// is opened without following a symlink and without blocking on a FIFO, so no separate
+/// `lstat` is needed (a build checks every page of the site this way).
 fn same_content(path: &Path, bytes: &[u8]) -> bool {
     use std::io::Read;
-    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
-        return false;
-    }
-    let Ok(mut f) = std::fs::File::open(path) else {
+    let Some(mut f) = open_plain(path) else {
         return false;
     };
     match f.metadata() {
         Ok(m) if m.is_file() && m.len() == bytes.len() as u64 => {}
         _ => return false,
     }
-    let mut old = Vec::with_capacity(bytes.len() + 1);
-    f.read_to_end(&mut old).is_ok() && old == bytes
+    let mut block = vec![0u8; bytes.len().clamp(1, 1 << 16) + 1];
+    let mut at = 0;
+    loop {
+        match f.read(&mut block) {
+            Ok(0) => return at == bytes.len(),
+            Ok(n) => {
+                if bytes.get(at..at + n) != Some(&block[..n]) {
+                    return false;
+                }
+                at += n;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Opens `path` for reading unless it is a symlink (or, on Unix, would block: a FIFO).
+#[cfg(unix)]
+fn open_plain(path: &Path) -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()
+}
+
+#[cfg(not(unix))]
+fn open_plain(path: &Path) -> Option<std::fs::File> {
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    std::fs::File::open(path).ok()
 }
 
 /// Makes `path`'s parent folders inside `root`, removing files and symlinks that stand where
@@ -291,9 +324,11 @@ impl Staging {
         let dest = join_rel(&self.target, rel)?;
         self.record(rel);
         let staged = self.staged_name();
-        let plain =
-            self.in_real_dirs(&dest) && std::fs::symlink_metadata(&dest).is_ok_and(|m| m.is_file());
-        let old = plain.then(|| std::fs::File::open(&dest).ok()).flatten();
+        let old = if self.in_real_dirs(&dest) {
+            open_plain(&dest).filter(|f| f.metadata().is_ok_and(|m| m.is_file()))
+        } else {
+            None
+        };
         let mut out = Compare::new(staged.clone(), old);
         produce(&mut out).map_err(|e| io_error(&staged, e))?;
         if !out.finish().map_err(|e| io_error(&staged, e))? {

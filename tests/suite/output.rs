@@ -267,3 +267,33 @@ fn a_rebuild_never_reads_or_writes_through_a_symlinked_folder_in_the_output() {
         .assert_ok();
     assert_eq!(snapshot(&site.path("public")), snapshot(&out));
 }
+
+#[test]
+fn a_rebuild_replaces_a_symlinked_or_special_file_even_when_its_bytes_match() {
+    let site = TestSite::fixture("basic");
+    site.build().assert_ok();
+    // A symlink to a file holding exactly the page's bytes, and a FIFO where a page goes
+    // (opening a FIFO to compare it would wait forever for a writer).
+    let outside = TestSite::bare();
+    let copy = outside.path("robots.txt");
+    std::fs::copy(site.path("public/robots.txt"), &copy).unwrap();
+    std::fs::remove_file(site.path("public/robots.txt")).unwrap();
+    std::os::unix::fs::symlink(&copy, site.path("public/robots.txt")).unwrap();
+    std::fs::remove_file(site.path("public/404.html")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(site.path("public/404.html"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    site.build().assert_ok();
+
+    for page in ["public/robots.txt", "public/404.html"] {
+        let m = std::fs::symlink_metadata(site.path(page)).unwrap();
+        assert!(m.is_file(), "{page} is a plain file again");
+    }
+    let fresh = tempfile::tempdir().unwrap();
+    let out = fresh.path().join("out");
+    site.run(&["build", "--output", out.to_str().unwrap()])
+        .assert_ok();
+    assert_eq!(snapshot(&site.path("public")), snapshot(&out));
+}
