@@ -58,6 +58,23 @@ fn claim_pages(site: &Site) -> usize {
 }
 
 /// The claims table's pages and `claims.json`.
+/// The order to start `jobs` in on the worker threads: pages that list the whole site
+/// (claims.json, the sources index, listings, feed, sitemap) first, then the claims pages,
+/// then one-brief and one-source pages. A page that takes half a second and starts last
+/// would leave one core idle for that long at the end of a build.
+pub fn schedule(jobs: &[Job]) -> Vec<usize> {
+    let weight = |job: &Job| match job {
+        Job::ClaimsJson => 0,
+        Job::Sources | Job::Section(_) | Job::Sitemap | Job::Feed | Job::Tags | Job::Search => 1,
+        Job::Tag(_) | Job::Claims(_) => 2,
+        Job::Brief(_) | Job::NotFound | Job::Robots => 3,
+        Job::Source(_) => 4,
+    };
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| weight(&jobs[i]));
+    order
+}
+
 pub fn claims_jobs(site: &Site) -> Vec<Job> {
     let pages = claim_pages(site);
     let mut jobs: Vec<Job> = (0..pages).map(Job::Claims).collect();

@@ -486,9 +486,11 @@ fn build_into(
     if staging.is_some() {
         // A build renders and writes each page in one parallel pass, keeping no page in memory;
         // the staging folder is thrown away if anything fails.
-        let results: Vec<Result<Option<(String, String)>, Diagnostic>> = jobs
+        let order = pages::schedule(&jobs);
+        let results: Vec<Result<Option<(String, String)>, Diagnostic>> = order
             .par_iter()
-            .map(|&job| {
+            .map(|&i| {
+                let job = jobs[i];
                 if let pages::Job::ClaimsJson = job {
                     // Streamed: 150 MB on a 10,000-brief site.
                     let mut produce =
@@ -501,8 +503,14 @@ fn build_into(
                 Ok(searchable(&site, job).then(|| (page_url(&site, &path), text)))
             })
             .collect();
+        // Back in the jobs' order, for the search index and the order of problems.
+        let mut in_order: Vec<Option<Result<Option<(String, String)>, Diagnostic>>> =
+            (0..jobs.len()).map(|_| None).collect();
+        for (i, r) in order.into_iter().zip(results) {
+            in_order[i] = Some(r);
+        }
         let mut to_index = Vec::new();
-        for r in results {
+        for r in in_order.into_iter().flatten() {
             match r {
                 Ok(Some(page)) => to_index.push(page),
                 Ok(None) => {}
