@@ -504,13 +504,10 @@ fn build_into(
             })
             .collect();
         // Back in the jobs' order, for the search index and the order of problems.
-        let mut in_order: Vec<Option<Result<Option<(String, String)>, Diagnostic>>> =
-            (0..jobs.len()).map(|_| None).collect();
-        for (i, r) in order.into_iter().zip(results) {
-            in_order[i] = Some(r);
-        }
+        let mut in_order: Vec<(usize, _)> = order.into_iter().zip(results).collect();
+        in_order.sort_unstable_by_key(|(i, _)| *i);
         let mut to_index = Vec::new();
-        for r in in_order.into_iter().flatten() {
+        for (_, r) in in_order {
             match r {
                 Ok(Some(page)) => to_index.push(page),
                 Ok(None) => {}
