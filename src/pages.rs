@@ -58,16 +58,16 @@ fn claim_pages(site: &Site) -> usize {
 }
 
 /// The claims table's pages and `claims.json`.
-/// The order to start `jobs` in on the worker threads: pages that list the whole site
-/// (claims.json, the sources index, listings, feed, sitemap) first, then the claims pages,
-/// then one-brief and one-source pages. A page that takes half a second and starts last
-/// would leave one core idle for that long at the end of a build.
+/// The order to start `jobs` in on the worker threads. Pages that take long (claims.json, the
+/// sources index, listings, feed, sitemap) must not start last: one core would idle behind
+/// them. Brief pages come early too, since each frees its body as it goes (see
+/// [`Shared::take_bodies`]) before the site-wide pages build their large contexts.
 pub fn schedule(jobs: &[Job]) -> Vec<usize> {
     let weight = |job: &Job| match job {
         Job::ClaimsJson => 0,
-        Job::Sources | Job::Section(_) | Job::Sitemap | Job::Feed | Job::Tags | Job::Search => 1,
-        Job::Tag(_) | Job::Claims(_) => 2,
-        Job::Brief(_) | Job::NotFound | Job::Robots => 3,
+        Job::Brief(_) => 1,
+        Job::Sources | Job::Section(_) | Job::Sitemap | Job::Feed | Job::Tags | Job::Search => 2,
+        Job::Tag(_) | Job::Claims(_) | Job::NotFound | Job::Robots => 3,
         Job::Source(_) => 4,
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
@@ -630,6 +630,10 @@ pub struct Shared {
     items: Vec<tera::Value>,
     /// Theme strings (`t`) by page language.
     labels: std::collections::HashMap<String, tera::Value>,
+    /// Each brief's body HTML, moved out of the site by [`Shared::take_bodies`] so that a
+    /// one-off build frees it as soon as the brief's page is rendered (a fifth of the memory
+    /// of a large site).
+    bodies: Option<Vec<std::sync::Mutex<String>>>,
 }
 
 impl Shared {
@@ -651,7 +655,31 @@ impl Shared {
             references: site.sources.iter().map(|_| Default::default()).collect(),
             items,
             labels,
+            bodies: None,
         })
+    }
+
+    /// Moves every brief's body HTML out of `site`: each brief page then takes its own, once.
+    /// For a build that renders each page once (not `serve`, which keeps the site).
+    pub fn take_bodies(&mut self, site: &mut Site) {
+        self.bodies = Some(
+            site.briefs
+                .iter_mut()
+                .map(|b| std::sync::Mutex::new(std::mem::take(&mut b.rendered.html)))
+                .collect(),
+        );
+    }
+
+    /// Brief `i`'s body HTML: taken from [`Shared::take_bodies`]' store, or borrowed.
+    fn body<'a>(&self, site: &'a Site, i: usize) -> std::borrow::Cow<'a, str> {
+        match self.bodies.as_ref().and_then(|b| b.get(i)) {
+            Some(body) => std::borrow::Cow::Owned(
+                body.lock()
+                    .map(|mut s| std::mem::take(&mut *s))
+                    .unwrap_or_default(),
+            ),
+            None => std::borrow::Cow::Borrowed(&site.briefs[i].rendered.html),
+        }
     }
 
     fn labels(&self, lang: &str) -> tera::Value {
@@ -694,6 +722,7 @@ pub fn render(
     let (template, out, label) = match job {
         Job::Brief(i) => {
             let b = &site.briefs[i];
+            let body = shared.body(site, i);
             let mut alternates: Vec<Alternate> = Vec::new();
             let mut x_default = None;
             if !b.translations.is_empty() {
@@ -736,7 +765,7 @@ pub fn render(
                     authors: &b.meta.authors,
                     summary: b.meta.summary.as_deref(),
                     tags: tag_refs(site, b),
-                    content: &b.rendered.html,
+                    content: &body,
                     toc: &b.rendered.headings,
                     translations: translations(site, b),
                     section_title: &section.title,

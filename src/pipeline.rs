@@ -419,7 +419,7 @@ fn build_into(
     let mut diags = Diagnostics::new();
     let mut stats = Stats::default();
     let mut timer = Timer::new("");
-    let Some(site) = load(opts, &mut diags) else {
+    let Some(mut site) = load(opts, &mut diags) else {
         return (finish(diags, opts.strict, stats), None);
     };
     let strict = opts.strict || site.config.strict;
@@ -460,13 +460,17 @@ fn build_into(
 
     timer.step("load+parse+assemble");
     let jobs = pages::jobs(&site);
-    let shared = match pages::Shared::new(&site) {
+    let mut shared = match pages::Shared::new(&site) {
         Ok(s) => s,
         Err(d) => {
             diags.push(d);
             return (finish(diags, strict, stats), None);
         }
     };
+    if incremental.is_none() {
+        // Each brief page is rendered once: its body is freed with it.
+        shared.take_bodies(&mut site);
+    }
     let staging = if incremental.is_some() {
         None
     } else {
