@@ -125,12 +125,15 @@ pub fn write_claims_json(site: &Site, out: &mut dyn std::io::Write) -> std::io::
         }
         // The brief's rows as an array, pretty-printed, without its brackets: the rows come out
         // indented one level, as inside the whole file's array.
-        let json = serde_json::to_string_pretty(&rows)?;
-        Ok(json
-            .strip_prefix("[\n")
-            .and_then(|j| j.strip_suffix("\n]"))
-            .unwrap_or(&json)
-            .to_string())
+        // Sized for a typical row (about 700 bytes) so the buffer rarely grows (each growth
+        // copies it).
+        let mut json = Vec::with_capacity(rows.len() * 768);
+        serde_json::to_writer_pretty(&mut json, &rows)?;
+        if json.starts_with(b"[\n") && json.ends_with(b"\n]") {
+            json.truncate(json.len() - 2);
+            json.drain(..2);
+        }
+        String::from_utf8(json).map_err(std::io::Error::other)
     };
     let mut first = true;
     out.write_all(b"[")?;
