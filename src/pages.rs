@@ -57,7 +57,6 @@ fn claim_pages(site: &Site) -> usize {
     site.claims().total.div_ceil(CLAIMS_PER_PAGE).max(1)
 }
 
-/// The claims table's pages and `claims.json`.
 /// The order to start `jobs` in on the worker threads. Pages that take long (claims.json, the
 /// sources index, listings, feed, sitemap) must not start last: one core would idle behind
 /// them. Brief pages come early too, since each frees its body as it goes (see
@@ -75,6 +74,7 @@ pub fn schedule(jobs: &[Job]) -> Vec<usize> {
     order
 }
 
+/// The claims table's pages and `claims.json`.
 pub fn claims_jobs(site: &Site) -> Vec<Job> {
     let pages = claim_pages(site);
     let mut jobs: Vec<Job> = (0..pages).map(Job::Claims).collect();
@@ -125,7 +125,7 @@ pub fn write_claims_json(site: &Site, out: &mut dyn std::io::Write) -> std::io::
         }
         // The brief's rows as an array, pretty-printed, without its brackets: the rows come out
         // indented one level, as inside the whole file's array.
-        // Sized for a typical row (about 700 bytes) so the buffer rarely grows (each growth
+        // Sized above a typical row (about 550 bytes) so the buffer rarely grows (each growth
         // copies it).
         let mut json = Vec::with_capacity(rows.len() * 768);
         serde_json::to_writer_pretty(&mut json, &rows)?;
