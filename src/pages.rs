@@ -676,11 +676,12 @@ impl Shared {
     /// Brief `i`'s body HTML: taken from [`Shared::take_bodies`]' store, or borrowed.
     fn body<'a>(&self, site: &'a Site, i: usize) -> std::borrow::Cow<'a, str> {
         match self.bodies.as_ref().and_then(|b| b.get(i)) {
-            Some(body) => std::borrow::Cow::Owned(
-                body.lock()
-                    .map(|mut s| std::mem::take(&mut *s))
-                    .unwrap_or_default(),
-            ),
+            // A poisoned lock still holds the body: never render a page with an empty one.
+            Some(body) => std::borrow::Cow::Owned(std::mem::take(
+                &mut *body
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            )),
             None => std::borrow::Cow::Borrowed(&site.briefs[i].rendered.html),
         }
     }
