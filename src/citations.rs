@@ -43,6 +43,32 @@ pub fn is_valid_key(key: &str) -> bool {
         && !key.contains("..")
 }
 
+/// The keys of every `[...@key...]` bracket in raw Markdown, sorted, without duplicates: a
+/// quick reading of the whole text that does not know code spans or links, so it may name a
+/// key the Markdown parser would not see as cited (the caller checks against the parse).
+pub fn keys_in_text(text: &str) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find([']', '[']) else {
+            break;
+        };
+        if rest.as_bytes()[close] == b'[' {
+            rest = &rest[close..];
+            continue;
+        }
+        let inner = &rest[..close];
+        if let Bracket::Citation(items) = parse_bracket(inner) {
+            keys.extend(items.into_iter().map(|it| it.key));
+        }
+        rest = &rest[close + 1..];
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 /// Parses the inner text of a bracket (without `[` and `]`).
 pub fn parse_bracket(inner: &str) -> Bracket {
     if !inner.contains('@') {
@@ -147,6 +173,13 @@ fn parse_item(part: &str) -> Option<Result<Item, String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_text_keys_are_every_citing_bracket_sorted_once() {
+        let text = "A [@b2; see @a1, p. 4]. [link](x) [email me @ home] [[@c3]] [@b2] [@d4";
+        assert_eq!(keys_in_text(text), ["a1", "b2", "c3"]);
+        assert!(keys_in_text("no brackets, or [only text]").is_empty());
+    }
 
     fn keys(inner: &str) -> Vec<(String, String, String)> {
         match parse_bracket(inner) {

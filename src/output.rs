@@ -289,8 +289,9 @@ impl Staging {
             return std::fs::write(&path, bytes).map_err(|e| io_error(&path, e));
         }
         let dest = join_rel(&self.target, rel)?;
-        self.record(rel);
-        if self.in_real_dirs(&dest) && same_content(&dest, bytes) {
+        // A page written again replaces what was staged for it: always stage the new bytes.
+        let first = self.record(rel);
+        if first && self.in_real_dirs(&dest) && same_content(&dest, bytes) {
             return Ok(());
         }
         let staged = self.staged_name();
@@ -374,9 +375,11 @@ impl Staging {
         Ok(path)
     }
 
-    fn record(&self, rel: &str) {
-        if let Ok(mut p) = self.produced.lock() {
-            p.insert(rel.to_string());
+    /// Notes that the new site has `rel`; false if it was written before.
+    fn record(&self, rel: &str) -> bool {
+        match self.produced.lock() {
+            Ok(mut p) => p.insert(rel.to_string()),
+            Err(_) => false,
         }
     }
 

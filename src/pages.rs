@@ -59,8 +59,7 @@ fn claim_pages(site: &Site) -> usize {
 
 /// The order to start `jobs` in on the worker threads. Pages that take long (claims.json, the
 /// sources index, listings, feed, sitemap) must not start last: one core would idle behind
-/// them. Brief pages come early too, since each frees its body as it goes (see
-/// [`Shared::take_bodies`]) before the site-wide pages build their large contexts.
+/// them.
 pub fn schedule(jobs: &[Job]) -> Vec<usize> {
     let weight = |job: &Job| match job {
         Job::ClaimsJson => 0,
@@ -414,11 +413,16 @@ fn tag_refs<'a>(site: &'a Site, b: &'a Brief) -> Vec<TagRef<'a>> {
 }
 
 fn description<'a>(site: &'a Site, b: &'a Brief) -> &'a str {
+    describe(site, b, &b.rendered.excerpt)
+}
+
+/// A brief's description: its summary, else the excerpt of its body, else the site's.
+fn describe<'a>(site: &'a Site, b: &'a Brief, excerpt: &'a str) -> &'a str {
     b.meta
         .summary
         .as_deref()
         .filter(|s| !s.is_empty())
-        .or(Some(b.rendered.excerpt.as_str()).filter(|s| !s.is_empty()))
+        .or(Some(excerpt).filter(|s| !s.is_empty()))
         .or(site.config.description.as_deref())
         .unwrap_or(&site.config.title)
 }
@@ -633,10 +637,6 @@ pub struct Shared {
     items: Vec<tera::Value>,
     /// Theme strings (`t`) by page language.
     labels: std::collections::HashMap<String, tera::Value>,
-    /// Each brief's body HTML, moved out of the site by [`Shared::take_bodies`] so that a
-    /// one-off build frees it as soon as the brief's page is rendered (a fifth of the memory
-    /// of a large site).
-    bodies: Option<Vec<std::sync::Mutex<String>>>,
 }
 
 impl Shared {
@@ -658,32 +658,7 @@ impl Shared {
             references: site.sources.iter().map(|_| Default::default()).collect(),
             items,
             labels,
-            bodies: None,
         })
-    }
-
-    /// Moves every brief's body HTML out of `site`: each brief page then takes its own, once.
-    /// For a build that renders each page once (not `serve`, which keeps the site).
-    pub fn take_bodies(&mut self, site: &mut Site) {
-        self.bodies = Some(
-            site.briefs
-                .iter_mut()
-                .map(|b| std::sync::Mutex::new(std::mem::take(&mut b.rendered.html)))
-                .collect(),
-        );
-    }
-
-    /// Brief `i`'s body HTML: taken from [`Shared::take_bodies`]' store, or borrowed.
-    fn body<'a>(&self, site: &'a Site, i: usize) -> std::borrow::Cow<'a, str> {
-        match self.bodies.as_ref().and_then(|b| b.get(i)) {
-            // A poisoned lock still holds the body: never render a page with an empty one.
-            Some(body) => std::borrow::Cow::Owned(std::mem::take(
-                &mut *body
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner),
-            )),
-            None => std::borrow::Cow::Borrowed(&site.briefs[i].rendered.html),
-        }
     }
 
     fn labels(&self, lang: &str) -> tera::Value {
@@ -713,6 +688,96 @@ fn to_value<T: Serialize>(v: &T) -> Result<tera::Value, Diagnostic> {
         .map_err(|e| Diagnostic::error(format!("cannot prepare page data: {e}")))
 }
 
+/// Renders brief `i`'s page from its parsed body `r` and the keys it cites: from the site's
+/// own copy ([`render`]), or straight after parsing, before the brief joins the site (a build
+/// writes each brief page as soon as its body is parsed and keeps no body HTML).
+pub fn render_brief(
+    site: &Site,
+    templates: &Templates,
+    shared: &Shared,
+    i: usize,
+    r: &crate::markdown::Rendered,
+    cited: &[String],
+) -> Result<(String, String), Diagnostic> {
+    let mut ctx = tera::Context::new();
+    ctx.insert_value("site", shared.site.clone());
+    let b = &site.briefs[i];
+    let mut alternates: Vec<Alternate> = Vec::new();
+    let mut x_default = None;
+    if !b.translations.is_empty() {
+        let mut group: Vec<&Brief> = b.translations.iter().map(|&t| &site.briefs[t]).collect();
+        group.push(b);
+        group.sort_by(|x, y| x.lang.cmp(&y.lang));
+        for m in &group {
+            alternates.push(Alternate {
+                lang: &m.lang,
+                permalink: &m.address.permalink,
+            });
+            if m.lang.eq_ignore_ascii_case(&site.config.language) {
+                x_default = Some(m.address.permalink.as_str());
+            }
+        }
+    }
+    ctx.insert(
+        "page",
+        &PageCtx {
+            kind: "brief",
+            title: &b.meta.title,
+            description: describe(site, b, &r.excerpt),
+            lang: &b.lang,
+            url: &b.address.url,
+            permalink: &b.address.permalink,
+            alternates,
+            x_default,
+        },
+    );
+    let section = &site.sections[b.section];
+    ctx.insert(
+        "brief",
+        &BriefCtx {
+            title: &b.meta.title,
+            date: b.meta.date.to_string(),
+            date_display: format_date(b.meta.date, &b.lang),
+            updated: b.meta.updated.map(|u| u.to_string()),
+            updated_display: b.meta.updated.map(|u| format_date(u, &b.lang)),
+            authors: &b.meta.authors,
+            summary: b.meta.summary.as_deref(),
+            tags: tag_refs(site, b),
+            content: &r.html,
+            toc: &r.headings,
+            translations: translations(site, b),
+            section_title: &section.title,
+            section_url: &section.address.url,
+            words: r.words,
+            notes: r
+                .citations
+                .iter()
+                .map(|c| Note {
+                    number: c.number,
+                    html: &c.note_html,
+                })
+                .collect(),
+            sources: cited
+                .iter()
+                .filter_map(|k| source_ref(site, shared, k))
+                .collect(),
+            related: b.related.iter().map(|&r| shared.items[r].clone()).collect(),
+            reading_minutes: r
+                .words
+                .div_ceil(if crate::lang::is_cjk(&b.lang) {
+                    400
+                } else {
+                    220
+                })
+                .max(1),
+        },
+    );
+    let label = b.file.display_path.display().to_string();
+    ctx.insert_value("t", shared.labels(&b.lang));
+    let html = templates.render("brief.html", &ctx, &label)?;
+    Ok((output_path(&b.address.path), html))
+}
+
 /// Renders one page: its output path (relative to the output folder) and contents.
 pub fn render(
     site: &Site,
@@ -726,86 +791,7 @@ pub fn render(
     let (template, out, label) = match job {
         Job::Brief(i) => {
             let b = &site.briefs[i];
-            let body = shared.body(site, i);
-            let mut alternates: Vec<Alternate> = Vec::new();
-            let mut x_default = None;
-            if !b.translations.is_empty() {
-                let mut group: Vec<&Brief> =
-                    b.translations.iter().map(|&t| &site.briefs[t]).collect();
-                group.push(b);
-                group.sort_by(|x, y| x.lang.cmp(&y.lang));
-                for m in &group {
-                    alternates.push(Alternate {
-                        lang: &m.lang,
-                        permalink: &m.address.permalink,
-                    });
-                    if m.lang.eq_ignore_ascii_case(&site.config.language) {
-                        x_default = Some(m.address.permalink.as_str());
-                    }
-                }
-            }
-            ctx.insert(
-                "page",
-                &PageCtx {
-                    kind: "brief",
-                    title: &b.meta.title,
-                    description: description(site, b),
-                    lang: &b.lang,
-                    url: &b.address.url,
-                    permalink: &b.address.permalink,
-                    alternates,
-                    x_default,
-                },
-            );
-            let section = &site.sections[b.section];
-            ctx.insert(
-                "brief",
-                &BriefCtx {
-                    title: &b.meta.title,
-                    date: b.meta.date.to_string(),
-                    date_display: format_date(b.meta.date, &b.lang),
-                    updated: b.meta.updated.map(|u| u.to_string()),
-                    updated_display: b.meta.updated.map(|u| format_date(u, &b.lang)),
-                    authors: &b.meta.authors,
-                    summary: b.meta.summary.as_deref(),
-                    tags: tag_refs(site, b),
-                    content: &body,
-                    toc: &b.rendered.headings,
-                    translations: translations(site, b),
-                    section_title: &section.title,
-                    section_url: &section.address.url,
-                    words: b.rendered.words,
-                    notes: b
-                        .rendered
-                        .citations
-                        .iter()
-                        .map(|c| Note {
-                            number: c.number,
-                            html: &c.note_html,
-                        })
-                        .collect(),
-                    sources: b
-                        .cited
-                        .iter()
-                        .filter_map(|k| source_ref(site, shared, k))
-                        .collect(),
-                    related: b.related.iter().map(|&r| shared.items[r].clone()).collect(),
-                    reading_minutes: b
-                        .rendered
-                        .words
-                        .div_ceil(if crate::lang::is_cjk(&b.lang) {
-                            400
-                        } else {
-                            220
-                        })
-                        .max(1),
-                },
-            );
-            (
-                "brief.html",
-                output_path(&b.address.path),
-                b.file.display_path.display().to_string(),
-            )
+            return render_brief(site, templates, shared, i, &b.rendered, &b.cited);
         }
         Job::Section(i) => {
             let s = &site.sections[i];

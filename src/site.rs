@@ -693,6 +693,24 @@ pub fn check_anchors(site: &Site) -> Vec<Diagnostic> {
     diags
 }
 
+/// The keys of the sources a body cites, in order of first citation, then those its
+/// front-matter bindings name.
+pub fn cited_keys(r: &Rendered, rules: &crate::claims::bindings::ClaimRules) -> Vec<String> {
+    let mut cited: Vec<String> = Vec::new();
+    for item in r.citations.iter().flat_map(|g| &g.items) {
+        if !cited.contains(&item.key) {
+            cited.push(item.key.clone());
+        }
+    }
+    // Sources named by front-matter bindings are used too.
+    for binding in &rules.bindings {
+        if !cited.contains(&binding.source) {
+            cited.push(binding.source.clone());
+        }
+    }
+    cited
+}
+
 /// Links sources to the briefs that cite them: each brief's cited keys, each source's citing
 /// places, and a warning for every definition nothing cites (an error under `--strict`).
 pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec<Diagnostic> {
@@ -700,25 +718,15 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
     let mut diags = Vec::new();
     let mut by_key: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
     for (bi, b) in site.briefs.iter_mut().enumerate() {
-        let mut cited: Vec<String> = Vec::new();
         for (gi, g) in b.rendered.citations.iter().enumerate() {
             for item in &g.items {
-                if !cited.contains(&item.key) {
-                    cited.push(item.key.clone());
-                }
                 let list = by_key.entry(item.key.clone()).or_default();
                 if list.last() != Some(&(bi, gi)) {
                     list.push((bi, gi));
                 }
             }
         }
-        // Sources named by front-matter bindings are used too.
-        for binding in &b.rules.bindings {
-            if !cited.contains(&binding.source) {
-                cited.push(binding.source.clone());
-            }
-        }
-        b.cited = cited;
+        b.cited = cited_keys(&b.rendered, &b.rules);
     }
     // Addresses of sources already placed by an earlier run (a rebuild): URL joins are not free.
     let mut previous: BTreeMap<String, Address> = std::mem::take(&mut site.sources)

@@ -405,3 +405,50 @@ fn on_a_crowded_tag_related_briefs_come_from_the_nearest_in_time() {
         ["B400", "B399", "B398", "B397", "B396"]
     );
 }
+
+#[test]
+fn a_citation_shown_in_code_relates_no_briefs() {
+    // A build guesses each brief's sources from its raw text before parsing; `[@k]` in code is
+    // no citation, so Alpha shares only `m` (with Gamma) and Beta shares nothing.
+    let site = TestSite::new();
+    site.write(
+        "content/sources.yaml",
+        "k:\n  title: Source K\n  url: https://example.org/k\nm:\n  title: Source M\n  url: https://example.org/m\n",
+    );
+    site.write(
+        "content/alpha.md",
+        brief(
+            "Alpha",
+            "2024-01-02",
+            "Write `[@k]` to cite. Prices rose [@m].\n",
+        ),
+    );
+    site.write(
+        "content/beta.md",
+        "---\ntitle: Beta\ndate: 2024-01-01\nsummary: A brief with a summary.\n---\nPrices rose [@k].\n",
+    );
+    site.write(
+        "content/gamma.md",
+        brief("Gamma", "2024-01-03", "Prices fell [@m].\n"),
+    );
+    site.build().assert_ok();
+    assert!(
+        site.html("public/beta/index.html")
+            .all(".related")
+            .is_empty()
+    );
+    assert_eq!(
+        site.html("public/alpha/index.html").texts(".related li a"),
+        ["Gamma"]
+    );
+    assert_eq!(
+        site.html("public/gamma/index.html").texts(".related li a"),
+        ["Alpha"]
+    );
+    // Each page lists the sources its text cites, and no more.
+    assert_eq!(
+        site.html("public/alpha/index.html")
+            .texts("section.sources .source-title"),
+        ["Source M"]
+    );
+}
