@@ -29,10 +29,9 @@ fn options(site: SiteArgs, mode: Mode) -> Options {
 fn run_pipeline(opts: &Options) -> ExitCode {
     let outcome = pipeline::build_then_exit(opts);
     // `build` lists every error and the first warnings; `check` lists everything.
-    const BUILD_WARNINGS_SHOWN: usize = 100;
     if opts.mode == Mode::Build {
         let mut shown = 0;
-        let mut hidden = 0;
+        let mut hidden = outcome.hidden_warnings;
         let list: Vec<_> = outcome
             .diagnostics
             .iter()
@@ -41,7 +40,7 @@ fn run_pipeline(opts: &Options) -> ExitCode {
                     return true;
                 }
                 shown += 1;
-                if shown > BUILD_WARNINGS_SHOWN {
+                if shown > report::BUILD_WARNINGS_SHOWN {
                     hidden += 1;
                     return false;
                 }
@@ -60,7 +59,7 @@ fn run_pipeline(opts: &Options) -> ExitCode {
         report::print_all(&outcome.diagnostics);
     }
     let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = outcome.diagnostics.len() - errors;
+    let warnings = outcome.diagnostics.len() - errors + outcome.hidden_warnings;
     if !outcome.ok {
         eprintln!(
             "{} failed: {errors} error{}, {warnings} warning{}{}",

@@ -108,6 +108,8 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     /// Warnings in the run (some may not be in `diagnostics` after a partial rebuild).
     pub warning_count: usize,
+    /// Warnings a build only counted, beyond the first ones it shows (not in `diagnostics`).
+    pub hidden_warnings: usize,
     pub ok: bool,
     pub stats: Stats,
 }
@@ -118,7 +120,9 @@ fn finish(mut diags: Diagnostics, strict: bool, stats: Stats) -> Outcome {
     }
     let ok = !diags.has_errors();
     let warning_count = diags.warning_count();
+    let hidden_warnings = diags.hidden();
     Outcome {
+        hidden_warnings,
         diagnostics: diags.into_sorted(),
         warning_count,
         ok,
@@ -239,6 +243,13 @@ fn load_front(opts: &Options, diags: &mut Diagnostics) -> Option<(Site, sources:
         site.load_diags = diags.iter().cloned().collect();
     }
     site.link_targets = plan.link_targets;
+    if !opts.partial_rebuilds {
+        // Where each front-matter key stands is only needed to report problems of the front
+        // matter, all found by now.
+        for b in &mut site.briefs {
+            b.meta.keys = Default::default();
+        }
+    }
     step("plan");
     Some((site, bib))
 }
@@ -503,7 +514,7 @@ fn build_into(
         Err((templates, _)) => templates,
         Ok((staging, templates, output_dir)) => {
             timer.step("load");
-            let streamed = stream(site, bib, &templates, &staging, &mut diags);
+            let streamed = stream(site, bib, &templates, &staging, strict, &mut diags);
             diags.extend(setup);
             timer.step("bodies and brief pages");
             let Some((site, shared, brief_pages)) = streamed.filter(|_| !stop(&diags)) else {
@@ -635,6 +646,9 @@ fn copy_static(
 /// A page for the search index: its URL and HTML.
 type SearchPage = (String, String);
 
+/// A written brief page: for the search index when search is on, or why it failed.
+type Page = Result<Option<SearchPage>, Diagnostic>;
+
 /// A one-off build's body stage: parses each brief and writes its page at once, keeping only
 /// what other pages show of it (claims, citations, headings, excerpt), never its HTML; then
 /// the checks across pages, as [`parse_bodies`] does. Returns the site, the data pages share,
@@ -650,6 +664,7 @@ fn stream(
     bib: sources::Bibliography,
     templates: &Templates,
     writer: &dyn output::Writer,
+    strict: bool,
     diags: &mut Diagnostics,
 ) -> Option<(Site, pages::Shared, Vec<SearchPage>)> {
     let mut timer = Timer::new("  ");
@@ -681,10 +696,13 @@ fn stream(
     let _ = site::attach_sources(&mut site, bib);
     let mut guessed = Vec::with_capacity(early.len());
     let mut parsed_early = vec![false; early.len()];
+    let mut early_diags: Vec<Vec<Diagnostic>> = Vec::new();
     for (i, (keys, parsed)) in early.into_iter().enumerate() {
         site.briefs[i].cited = keys.clone();
         guessed.push(keys);
-        if let Some(r) = parsed {
+        if let Some(mut r) = parsed {
+            early_diags.resize_with(i + 1, Vec::new);
+            early_diags[i] = std::mem::take(&mut r.diagnostics);
             site.briefs[i].rendered = r;
             parsed_early[i] = true;
         }
@@ -699,53 +717,64 @@ fn stream(
         }
     };
     let search = site.config.search;
-    let ctx = markdown::Context {
-        targets: &site.link_targets,
-        bib: &site.bib,
-        base_url: &base_url,
-    };
-    // Parse, render, write; keep the parse without its HTML.
-    let page = |i: usize, r: &markdown::Rendered, cited: &[String]| {
-        let (path, text) = pages::render_brief(&site, templates, &shared, i, r, cited)?;
-        writer.write(&path, text.as_bytes())?;
-        Ok(search.then(|| (page_url(&site, &path), text)))
-    };
-    type Page = Result<Option<(String, String)>, Diagnostic>;
-    let pass: Vec<(Option<markdown::Rendered>, Page)> = (0..site.briefs.len())
-        .into_par_iter()
-        .map(|i| {
-            let b = &site.briefs[i];
-            let fresh = (!parsed_early[i]).then(|| {
-                let rel = PathBuf::from(&b.key);
-                markdown::render(&b.file, b.body.clone(), &rel, &ctx, Some(&b.rules))
-            });
-            let r = fresh.as_ref().unwrap_or(&b.rendered);
-            let written = page(i, r, &site::cited_keys(r, &b.rules));
-            (fresh.map(without_html), written)
-        })
-        .collect();
-    let mut pages_out: Vec<Option<(String, String)>> = Vec::with_capacity(pass.len());
+    // A build that shows only its first warnings keeps only those (see `limit_warnings`).
+    let limit = (!strict).then_some(crate::report::BUILD_WARNINGS_SHOWN);
+    let n = site.briefs.len();
+    let mut pages_out: Vec<Option<SearchPage>> = vec![None; n];
     let mut page_errors = Vec::new();
-    let mut redo_pages = |pass: Vec<(usize, Page)>, out: &mut Vec<Option<(String, String)>>| {
-        for (i, written) in pass {
-            match written {
-                Ok(p) => out[i] = p,
-                Err(d) => page_errors.push(d),
+    let mut parsed: Vec<Option<markdown::Rendered>> = Vec::with_capacity(n);
+    {
+        let ctx = markdown::Context {
+            targets: &site.link_targets,
+            bib: &site.bib,
+            base_url: &base_url,
+        };
+        // Parse, render and write; keep the parse without its HTML. In chunks, so that each
+        // chunk's warnings are merged (and cut down) before the next is parsed.
+        const CHUNK: usize = 1024;
+        for start in (0..n).step_by(CHUNK) {
+            let pass: Vec<(Option<markdown::Rendered>, Page)> = (start..(start + CHUNK).min(n))
+                .into_par_iter()
+                .map(|i| {
+                    let b = &site.briefs[i];
+                    let fresh = (!parsed_early[i]).then(|| {
+                        let rel = PathBuf::from(&b.key);
+                        markdown::render(&b.file, b.body.clone(), &rel, &ctx, Some(&b.rules))
+                    });
+                    let r = fresh.as_ref().unwrap_or(&b.rendered);
+                    let cited = site::cited_keys(r, &b.rules);
+                    let written = pages::render_brief(&site, templates, &shared, i, r, &cited)
+                        .and_then(|(path, text)| {
+                            writer.write(&path, text.as_bytes())?;
+                            Ok(search.then(|| (page_url(&site, &path), text)))
+                        });
+                    (fresh.map(without_html), written)
+                })
+                .collect();
+            for (i, (mut fresh, written)) in (start..).zip(pass) {
+                match &mut fresh {
+                    Some(r) => diags.extend(std::mem::take(&mut r.diagnostics)),
+                    None => diags.extend(
+                        early_diags
+                            .get_mut(i)
+                            .map(std::mem::take)
+                            .unwrap_or_default(),
+                    ),
+                }
+                parsed.push(fresh);
+                match written {
+                    Ok(p) => pages_out[i] = p,
+                    Err(d) => page_errors.push(d),
+                }
+            }
+            if let Some(keep) = limit {
+                diags.limit_warnings(keep);
             }
         }
-    };
-    let mut first: Vec<(usize, Page)> = Vec::with_capacity(pass.len());
-    for (i, (fresh, written)) in pass.into_iter().enumerate() {
-        let b = &mut site.briefs[i];
-        match fresh {
-            Some(r) => b.rendered = r,
-            None => b.rendered = without_html(std::mem::take(&mut b.rendered)),
-        }
-        diags.extend(std::mem::take(&mut b.rendered.diagnostics));
-        pages_out.push(None);
-        first.push((i, written));
     }
-    redo_pages(first, &mut pages_out);
+    for (b, fresh) in site.briefs.iter_mut().zip(parsed) {
+        b.rendered = without_html(fresh.unwrap_or_else(|| std::mem::take(&mut b.rendered)));
+    }
     timer.step("markdown + claims + brief pages");
 
     let bib = std::mem::take(&mut site.bib);
@@ -757,6 +786,14 @@ fn stream(
         cited.sort_unstable();
         cited != *g
     });
+    let mut redo_pages = |pass: Vec<(usize, Page)>, out: &mut Vec<Option<SearchPage>>| {
+        for (i, written) in pass {
+            match written {
+                Ok(p) => out[i] = p,
+                Err(d) => page_errors.push(d),
+            }
+        }
+    };
     if differs {
         // The raw text named other sources than the parse did (a key in code, a link that
         // looks like a citation): redo related briefs and the pages whose list changed.
@@ -791,6 +828,15 @@ fn stream(
     timer.step("anchors + sources + related");
     diags.extend(site::check_translations(&site));
     diags.extend(page_errors);
+    if let Some(keep) = limit {
+        diags.limit_warnings(keep);
+        // Problems are all found: the remaining pages need no brief's text (the few
+        // diagnostics kept hold their own).
+        for b in &mut site.briefs {
+            let path = b.file.display_path.clone();
+            b.file = std::sync::Arc::new(crate::diagnostics::SourceText::new(path, String::new()));
+        }
+    }
     Some((site, shared, pages_out.into_iter().flatten().collect()))
 }
 

@@ -74,6 +74,9 @@ pub fn render(d: &Diagnostic) -> String {
     )
 }
 
+/// `build` lists every error but only this many warnings (`check` lists them all).
+pub const BUILD_WARNINGS_SHOWN: usize = 100;
+
 /// Warnings drawn with a snippet; the ones after are one line each (`file:line:col: message`),
 /// so a site with thousands of warnings is listed in seconds and stays greppable.
 pub const FULL_WARNINGS: usize = 200;

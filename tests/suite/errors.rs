@@ -271,6 +271,7 @@ fn build_lists_the_first_hundred_warnings_and_check_lists_all() {
         run.stderr
             .contains("53 more warnings not shown (`sourced check` lists them all)")
     );
+    assert!(run.stderr.contains(", 153 warnings"), "{}", run.stderr);
     let check = site.run(&["check"]);
     check.assert_ok();
     assert_eq!(listed(&check.stderr), 150);
@@ -278,6 +279,40 @@ fn build_lists_the_first_hundred_warnings_and_check_lists_all() {
         l.starts_with("warning: ") && l.ends_with("10 more unsourced figures in this brief")
     });
     assert_eq!(more.count(), 3);
+}
+
+#[test]
+fn build_shows_the_first_warnings_by_file_whatever_order_briefs_are_parsed_in() {
+    // 1,100 briefs, newest first in the site but named oldest first: a build parses them in
+    // site order, in parallel batches, yet lists the warnings of the first files by name.
+    let site = TestSite::new();
+    for k in 0..1100 {
+        site.write(
+            &format!("content/b{k:04}.md"),
+            format!(
+                "---\ntitle: B{k}\ndate: {}-{:02}-01\n---\nOutput rose 7%.\n",
+                1900 + k / 12,
+                1 + k % 12
+            ),
+        );
+    }
+    let run = site.build();
+    run.assert_ok();
+    let files: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("warning: "))
+        .filter_map(|l| l.split(':').next())
+        .collect();
+    let expected: Vec<String> = (0..100).map(|k| format!("content/b{k:04}.md")).collect();
+    assert_eq!(files, expected);
+    assert!(
+        run.stderr
+            .contains("1000 more warnings not shown (`sourced check` lists them all)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(", 1100 warnings"), "{}", run.stderr);
 }
 
 #[test]
