@@ -693,7 +693,7 @@ fn stream(
             .collect()
     };
     // Sources get their addresses and order (the same the full attach gives them below).
-    let _ = site::attach_sources(&mut site, bib);
+    site::place_sources(&mut site, bib);
     let mut guessed = Vec::with_capacity(early.len());
     let mut parsed_early = vec![false; early.len()];
     let mut early_diags: Vec<Vec<Diagnostic>> = Vec::new();

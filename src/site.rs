@@ -766,7 +766,7 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
             );
         }
     }
-    let mut entries: Vec<SourceEntry> = bib
+    let entries: Vec<SourceEntry> = bib
         .sources
         .values()
         .map(|def| {
@@ -786,6 +786,29 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
             }
         })
         .collect();
+    set_sources(site, bib, entries);
+    diags
+}
+
+/// Gives every source its entry (address, place in the source index) with nothing cited yet:
+/// what a brief page needs of the sources before every body is parsed. [`attach_sources`]
+/// then fills in the citing places, keeping these addresses and this order.
+pub fn place_sources(site: &mut Site, bib: crate::sources::Bibliography) {
+    let entries: Vec<SourceEntry> = bib
+        .sources
+        .keys()
+        .map(|key| SourceEntry {
+            address: Address::new(&site.config, format!("sources/{key}/")),
+            key: key.clone(),
+            brief_count: 0,
+            citations: Vec::new(),
+        })
+        .collect();
+    set_sources(site, bib, entries);
+}
+
+/// Sorts source entries by title (then key) and installs them with their bibliography.
+fn set_sources(site: &mut Site, bib: crate::sources::Bibliography, mut entries: Vec<SourceEntry>) {
     entries.sort_by_cached_key(|e| {
         let title = bib
             .get(&e.key)
@@ -800,7 +823,6 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
         .collect();
     site.sources = entries;
     site.bib = bib;
-    diags
 }
 
 /// How many related briefs a brief lists.
