@@ -780,7 +780,9 @@ fn stream(
     let bib = std::mem::take(&mut site.bib);
     render_sections(&mut site, &bib, diags);
     diags.extend(site::check_anchors(&site));
+    timer.step("sections + anchors");
     diags.extend(site::attach_sources(&mut site, bib));
+    timer.step("attach sources");
     let differs = site.briefs.iter().zip(&guessed).any(|(b, g)| {
         let mut cited = b.cited.clone();
         cited.sort_unstable();
@@ -825,7 +827,7 @@ fn stream(
             .collect();
         redo_pages(again, &mut pages_out);
     }
-    timer.step("anchors + sources + related");
+    timer.step("related again");
     diags.extend(site::check_translations(&site));
     diags.extend(page_errors);
     if let Some(keep) = limit {
@@ -837,6 +839,7 @@ fn stream(
             b.file = std::sync::Arc::new(crate::diagnostics::SourceText::new(path, String::new()));
         }
     }
+    timer.step("translations");
     Some((site, shared, pages_out.into_iter().flatten().collect()))
 }
 

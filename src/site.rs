@@ -715,44 +715,44 @@ pub fn cited_keys(r: &Rendered, rules: &crate::claims::bindings::ClaimRules) -> 
 /// places, and a warning for every definition nothing cites (an error under `--strict`).
 pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec<Diagnostic> {
     use crate::sources::Origin;
-    let mut diags = Vec::new();
-    let mut by_key: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
-    for (bi, b) in site.briefs.iter_mut().enumerate() {
+    use rayon::prelude::*;
+    use std::collections::HashMap;
+    site.briefs
+        .par_iter_mut()
+        .for_each(|b| b.cited = cited_keys(&b.rendered, &b.rules));
+    let briefs = &site.briefs;
+    // Each key's citing places, and which briefs use it (citations and bindings, in brief
+    // order, each brief once since `cited` has no repeats).
+    let mut by_key: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+    let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (bi, b) in briefs.iter().enumerate() {
         for (gi, g) in b.rendered.citations.iter().enumerate() {
             for item in &g.items {
-                let list = by_key.entry(item.key.clone()).or_default();
+                let list = by_key.entry(item.key.as_str()).or_default();
                 if list.last() != Some(&(bi, gi)) {
                     list.push((bi, gi));
                 }
             }
         }
-        b.cited = cited_keys(&b.rendered, &b.rules);
-    }
-    // Addresses of sources already placed by an earlier run (a rebuild): URL joins are not free.
-    let mut previous: BTreeMap<String, Address> = std::mem::take(&mut site.sources)
-        .into_iter()
-        .map(|e| (e.key, e.address))
-        .collect();
-    // Which briefs use each key (citations and bindings), and each brief by its path.
-    let mut users: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, b) in site.briefs.iter().enumerate() {
         for k in &b.cited {
-            users.entry(k.as_str()).or_default().push(i);
+            users.entry(k.as_str()).or_default().push(bi);
         }
     }
-    let by_path: BTreeMap<&str, usize> = site
-        .briefs
+    let by_path: HashMap<&str, usize> = briefs
         .iter()
         .enumerate()
         .map(|(i, b)| (b.key.as_str(), i))
         .collect();
-    for def in &bib.definitions {
+    let mut diags = Vec::new();
+    for def in bib.sources.values().chain(&bib.repeats) {
         let key = &def.source.key;
         let used = match &def.origin {
             Origin::SiteWide => users.contains_key(key.as_str()),
-            Origin::Brief(path) => by_path
-                .get(path.as_str())
-                .is_some_and(|&i| users.get(key.as_str()).is_some_and(|u| u.contains(&i))),
+            Origin::Brief(path) => by_path.get(path.as_str()).is_some_and(|&i| {
+                users
+                    .get(key.as_str())
+                    .is_some_and(|u| u.binary_search(&i).is_ok())
+            }),
         };
         if !used {
             let place = match &def.origin {
@@ -766,26 +766,25 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
             );
         }
     }
+    // Addresses of sources already placed (by `place_sources` or an earlier run): URL joins
+    // are not free.
+    let mut previous: HashMap<String, Address> = std::mem::take(&mut site.sources)
+        .into_iter()
+        .map(|e| (e.key, e.address))
+        .collect();
     let entries: Vec<SourceEntry> = bib
         .sources
-        .values()
-        .map(|def| {
-            let key = def.source.key.clone();
-            let citations = by_key.remove(&key).unwrap_or_default();
-            // Every brief that cites or binds it (`cited` holds both).
-            let mut briefs: Vec<usize> = users.get(key.as_str()).cloned().unwrap_or_default();
-            briefs.sort_unstable();
-            briefs.dedup();
-            SourceEntry {
-                address: previous
-                    .remove(key.as_str())
-                    .unwrap_or_else(|| Address::new(&site.config, format!("sources/{key}/"))),
-                key,
-                brief_count: briefs.len(),
-                citations,
-            }
+        .keys()
+        .map(|key| SourceEntry {
+            address: previous
+                .remove(key.as_str())
+                .unwrap_or_else(|| Address::new(&site.config, format!("sources/{key}/"))),
+            key: key.clone(),
+            brief_count: users.get(key.as_str()).map_or(0, Vec::len),
+            citations: by_key.remove(key.as_str()).unwrap_or_default(),
         })
         .collect();
+    drop((by_key, users, by_path));
     set_sources(site, bib, entries);
     diags
 }

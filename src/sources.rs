@@ -153,11 +153,12 @@ pub struct Definition {
     pub origin: Origin,
 }
 
-/// Every source of the site by key (the first definition of each), plus every definition.
+/// Every source of the site by key (the first definition of each), plus the definitions that
+/// repeat a key (identical, or reported as conflicting).
 #[derive(Debug, Default)]
 pub struct Bibliography {
     pub sources: BTreeMap<String, Definition>,
-    pub definitions: Vec<Definition>,
+    pub repeats: Vec<Definition>,
 }
 
 impl Bibliography {
@@ -184,7 +185,7 @@ impl Bibliography {
                         )),
                     );
                 }
-                bib.definitions.push(def);
+                bib.repeats.push(def);
                 continue;
             }
             let lower = key.to_lowercase();
@@ -197,8 +198,7 @@ impl Bibliography {
                 continue;
             }
             folded.insert(lower, key.clone());
-            bib.sources.insert(key, def.clone());
-            bib.definitions.push(def);
+            bib.sources.insert(key, def);
         }
         (bib, diags)
     }
