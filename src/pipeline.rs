@@ -832,15 +832,37 @@ fn stream(
     diags.extend(page_errors);
     if let Some(keep) = limit {
         diags.limit_warnings(keep);
-        // Problems are all found: the remaining pages need no brief's text (the few
-        // diagnostics kept hold their own).
-        for b in &mut site.briefs {
-            let path = b.file.display_path.clone();
-            b.file = std::sync::Arc::new(crate::diagnostics::SourceText::new(path, String::new()));
-        }
+        // Problems are all found: the remaining pages need no file's text, only its path, so
+        // the texts are let go (the few diagnostics kept hold their own).
+        forget_texts(&mut site);
     }
     timer.step("translations");
     Some((site, shared, pages_out.into_iter().flatten().collect()))
+}
+
+/// Replaces the text of every brief, and of every file a source is defined in, with nothing
+/// (keeping the paths): about a tenth of a large site's memory.
+fn forget_texts(site: &mut Site) {
+    use crate::diagnostics::SourceText;
+    use std::sync::Arc;
+    // One blank per file, by the text's address; each text is held here until the end so
+    // that no address is reused meanwhile.
+    type Blanks = std::collections::HashMap<*const SourceText, (Arc<SourceText>, Arc<SourceText>)>;
+    let mut blank: Blanks = std::collections::HashMap::new();
+    let mut forget = |file: &mut Arc<SourceText>| {
+        let (_, empty) = blank.entry(Arc::as_ptr(file)).or_insert_with(|| {
+            let empty = Arc::new(SourceText::new(file.display_path.clone(), String::new()));
+            (Arc::clone(file), empty)
+        });
+        *file = Arc::clone(empty);
+    };
+    for b in &mut site.briefs {
+        forget(&mut b.file);
+    }
+    let bib = &mut site.bib;
+    for def in bib.sources.values_mut().chain(bib.repeats.iter_mut()) {
+        forget(&mut def.at.file);
+    }
 }
 
 /// A parsed body without what only its own page shows (the HTML and the notes' HTML).
