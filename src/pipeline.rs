@@ -11,7 +11,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::config::{self, SiteConfig};
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceText};
 use crate::discover;
 use crate::front_matter;
 use crate::markdown;
@@ -21,6 +21,7 @@ use crate::site::{self, LoadedBrief, LoadedSection, Site};
 use crate::sources;
 use crate::templates::Templates;
 use crate::theme::{self, StaticSource};
+use std::sync::Arc;
 
 /// `SOURCED_TIMINGS=1`: prints how long each step took, to stderr.
 struct Timer {
@@ -177,7 +178,22 @@ fn load_front(opts: &Options, diags: &mut Diagnostics) -> Option<(Site, sources:
             let split = front_matter::split(&file).map_err(|d| vec![d])?;
             let meta = front_matter::parse_brief(&file, split.as_ref())?;
             let body = split.map_or(0..file.text.len(), |s| s.body);
-            let (sources, rules) = brief_extras(&file, &meta, &crate::urls::to_slash(&e.rel))?;
+            // Sources defined here point into the front matter: they hold only that part of
+            // the text (and the line after it, shown around a problem), so that a build can
+            // let the body go as soon as it is parsed.
+            let front = match meta.sources {
+                Some(_) if body.end > body.start => {
+                    let end = file.text[body.start..]
+                        .find('\n')
+                        .map_or(file.text.len(), |i| body.start + i + 1);
+                    std::sync::Arc::new(crate::diagnostics::SourceText::new(
+                        file.display_path.clone(),
+                        &file.text[..end],
+                    ))
+                }
+                _ => file.clone(),
+            };
+            let (sources, rules) = brief_extras(&front, &meta, &crate::urls::to_slash(&e.rel))?;
             Ok(LoadedBrief {
                 file,
                 rel: e.rel.clone(),
@@ -514,7 +530,9 @@ fn build_into(
         Err((templates, _)) => templates,
         Ok((staging, templates, output_dir)) => {
             timer.step("load");
-            let streamed = stream(site, bib, &templates, &staging, strict, &mut diags);
+            let streamed = stream(
+                &opts.root, site, bib, &templates, &staging, strict, &mut diags,
+            );
             diags.extend(setup);
             timer.step("bodies and brief pages");
             let Some((site, shared, brief_pages)) = streamed.filter(|_| !stop(&diags)) else {
@@ -660,6 +678,7 @@ type Page = Result<Option<SearchPage>, Diagnostic>;
 /// brief whose list changed is rendered again, so the output is always that of parsing
 /// every body first.
 fn stream(
+    root: &std::path::Path,
     mut site: Site,
     bib: sources::Bibliography,
     templates: &Templates,
@@ -723,6 +742,17 @@ fn stream(
     let mut pages_out: Vec<Option<SearchPage>> = vec![None; n];
     let mut page_errors = Vec::new();
     let mut parsed: Vec<Option<markdown::Rendered>> = Vec::with_capacity(n);
+    // Each brief's text, taken by the pass and let go once its page is written, unless a
+    // check after the pass may point into its body (a link to an anchor, a translation).
+    let texts: Vec<std::sync::Mutex<Option<Arc<SourceText>>>> = site
+        .briefs
+        .iter_mut()
+        .map(|b| {
+            let blank = Arc::new(SourceText::new(b.file.display_path.clone(), String::new()));
+            std::sync::Mutex::new(Some(std::mem::replace(&mut b.file, blank)))
+        })
+        .collect();
+    let mut kept: Vec<(usize, Arc<SourceText>)> = Vec::new();
     {
         let ctx = markdown::Context {
             targets: &site.link_targets,
@@ -733,13 +763,19 @@ fn stream(
         // chunk's warnings are merged (and cut down) before the next is parsed.
         const CHUNK: usize = 1024;
         for start in (0..n).step_by(CHUNK) {
-            let pass: Vec<(Option<markdown::Rendered>, Page)> = (start..(start + CHUNK).min(n))
+            type Parsed = (Option<markdown::Rendered>, Page, Option<Arc<SourceText>>);
+            let pass: Vec<Parsed> = (start..(start + CHUNK).min(n))
                 .into_par_iter()
                 .map(|i| {
                     let b = &site.briefs[i];
+                    let file = texts[i]
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .take()
+                        .unwrap_or_else(|| b.file.clone());
                     let fresh = (!parsed_early[i]).then(|| {
                         let rel = PathBuf::from(&b.key);
-                        markdown::render(&b.file, b.body.clone(), &rel, &ctx, Some(&b.rules))
+                        markdown::render(&file, b.body.clone(), &rel, &ctx, Some(&b.rules))
                     });
                     let r = fresh.as_ref().unwrap_or(&b.rendered);
                     let cited = site::cited_keys(r, &b.rules);
@@ -748,10 +784,12 @@ fn stream(
                             writer.write(&path, text.as_bytes())?;
                             Ok(search.then(|| (page_url(&site, &path), text)))
                         });
-                    (fresh.map(without_html), written)
+                    let keep = !r.anchor_refs.is_empty() || !b.translations.is_empty();
+                    (fresh.map(without_html), written, keep.then_some(file))
                 })
                 .collect();
-            for (i, (mut fresh, written)) in (start..).zip(pass) {
+            for (i, (mut fresh, written, file)) in (start..).zip(pass) {
+                kept.extend(file.map(|f| (i, f)));
                 match &mut fresh {
                     Some(r) => diags.extend(std::mem::take(&mut r.diagnostics)),
                     None => diags.extend(
@@ -774,6 +812,9 @@ fn stream(
     }
     for (b, fresh) in site.briefs.iter_mut().zip(parsed) {
         b.rendered = without_html(fresh.unwrap_or_else(|| std::mem::take(&mut b.rendered)));
+    }
+    for (i, file) in kept {
+        site.briefs[i].file = file;
     }
     timer.step("markdown + claims + brief pages");
 
@@ -815,13 +856,12 @@ fn stream(
             .filter(|&i| site.briefs[i].related != before[i])
             .map(|i| {
                 let b = &site.briefs[i];
-                let rel = PathBuf::from(&b.key);
-                let r = markdown::render(&b.file, b.body.clone(), &rel, &ctx, Some(&b.rules));
-                let written = pages::render_brief(&site, templates, &shared, i, &r, &b.cited)
-                    .and_then(|(path, text)| {
-                        writer.write(&path, text.as_bytes())?;
-                        Ok(search.then(|| (page_url(&site, &path), text)))
-                    });
+                let written = reparse(root, b, &ctx).and_then(|r| {
+                    let (path, text) =
+                        pages::render_brief(&site, templates, &shared, i, &r, &b.cited)?;
+                    writer.write(&path, text.as_bytes())?;
+                    Ok(search.then(|| (page_url(&site, &path), text)))
+                });
                 (i, written)
             })
             .collect();
@@ -863,6 +903,45 @@ fn forget_texts(site: &mut Site) {
     for def in bib.sources.values_mut().chain(bib.repeats.iter_mut()) {
         forget(&mut def.at.file);
     }
+}
+
+/// Brief `b` parsed again for its page, from the text the build let go of: read again, and
+/// refused if what the rest of the site shows of it (its claims and citations) changed
+/// since it was first parsed.
+fn reparse(
+    root: &std::path::Path,
+    b: &site::Brief,
+    ctx: &markdown::Context<'_>,
+) -> Result<markdown::Rendered, Diagnostic> {
+    let (file, body) = if b.file.text.is_empty() {
+        let file = discover::read_text(root, &root.join("content").join(&b.key))?;
+        let split = front_matter::split(&file)?;
+        let body = split.map_or(0..file.text.len(), |s| s.body);
+        (file, body)
+    } else {
+        (b.file.clone(), b.body.clone())
+    };
+    let r = markdown::render(&file, body, &PathBuf::from(&b.key), ctx, Some(&b.rules));
+    let old = &b.rendered;
+    let same = r.claims.len() == old.claims.len()
+        && r.citations.len() == old.citations.len()
+        && r.claims
+            .iter()
+            .zip(&old.claims)
+            .all(|(x, y)| x.range == y.range && x.text == y.text)
+        && r.citations
+            .iter()
+            .zip(&old.citations)
+            .all(|(x, y)| x.range == y.range && x.items == y.items);
+    if !same {
+        return Err(Diagnostic::error(format!(
+            "{} changed while the site was being built",
+            b.file.display_path.display()
+        ))
+        .in_file(&b.file.display_path)
+        .hint("build again"));
+    }
+    Ok(r)
 }
 
 /// A parsed body without what only its own page shows (the HTML and the notes' HTML).
