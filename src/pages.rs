@@ -633,7 +633,7 @@ pub struct Shared {
     site: tera::Value,
     /// Each source's reference entry (by index into `site.sources`), made on first use: a
     /// brief, the source index and the source's own page all show it.
-    references: Vec<std::sync::OnceLock<String>>,
+    references: Vec<std::sync::OnceLock<tera::Value>>,
     items: Vec<tera::Value>,
     /// Theme strings (`t`) by page language.
     labels: std::collections::HashMap<String, tera::Value>,
@@ -670,12 +670,17 @@ impl Shared {
 
     /// The reference entry of source `i` of `site.sources`.
     fn reference(&self, site: &Site, i: usize) -> Option<&str> {
+        self.reference_value(site, i)?.as_str()
+    }
+
+    /// The reference entry of source `i` as a template value: cloning it shares the text.
+    fn reference_value(&self, site: &Site, i: usize) -> Option<&tera::Value> {
         let cell = self.references.get(i)?;
         if let Some(done) = cell.get() {
             return Some(done);
         }
         let source = site.bib.get(&site.sources.get(i)?.key)?;
-        Some(cell.get_or_init(|| crate::bibliography::reference(source)))
+        Some(cell.get_or_init(|| tera::Value::from(crate::bibliography::reference(source))))
     }
 
     fn items(&self, briefs: impl Iterator<Item = usize>) -> tera::Value {
@@ -890,17 +895,6 @@ pub fn render(
             )
         }
         Job::Sources => {
-            #[derive(Serialize)]
-            struct Row<'a> {
-                key: &'a str,
-                title: &'a str,
-                url: &'a str,
-                kind: &'static str,
-                html: &'a str,
-                briefs: usize,
-                citations: usize,
-                claims: usize,
-            }
             let mut claim_counts: std::collections::BTreeMap<&str, usize> =
                 std::collections::BTreeMap::new();
             for b in &site.briefs {
@@ -912,29 +906,35 @@ pub fn render(
                     }
                 }
             }
-            let rows: Vec<Row> = site
+            // Rows built as template values directly: each shares its reference entry's text
+            // instead of copying it (45,000 rows on a 10,000-brief site).
+            let rows: Vec<tera::Value> = site
                 .sources
                 .iter()
                 .enumerate()
                 .filter_map(|(i, e)| {
                     let s = site.bib.get(&e.key)?;
-                    Some(Row {
-                        key: &e.key,
-                        title: &s.title,
-                        url: &e.address.url,
-                        kind: s.kind.name(),
-                        html: shared.reference(site, i)?,
-                        briefs: e.brief_count,
-                        citations: e.citations.len(),
-                        claims: claim_counts.get(e.key.as_str()).copied().unwrap_or(0),
-                    })
+                    let count = |n: usize| tera::Value::from(n as u64);
+                    let mut row = tera::Map::default();
+                    row.insert("key".into(), e.key.as_str().into());
+                    row.insert("title".into(), s.title.as_str().into());
+                    row.insert("url".into(), e.address.url.as_str().into());
+                    row.insert("kind".into(), s.kind.name().into());
+                    row.insert("html".into(), shared.reference_value(site, i)?.clone());
+                    row.insert("briefs".into(), count(e.brief_count));
+                    row.insert("citations".into(), count(e.citations.len()));
+                    row.insert(
+                        "claims".into(),
+                        count(claim_counts.get(e.key.as_str()).copied().unwrap_or(0)),
+                    );
+                    Some(tera::Value::from(row))
                 })
                 .collect();
             ctx.insert(
                 "page",
                 &simple_page(site, "sources", "Sources", &site.sources_address),
             );
-            ctx.insert("sources", &rows);
+            ctx.insert_value("sources", tera::Value::from(rows));
             (
                 "sources.html",
                 output_path(&site.sources_address.path),

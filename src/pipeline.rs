@@ -27,30 +27,57 @@ use std::sync::Arc;
 struct Timer {
     on: bool,
     since: Instant,
+    /// CPU time of the process at `since`, in clock ticks (Linux).
+    cpu_since: Option<u64>,
     indent: &'static str,
 }
 
 impl Timer {
     fn new(indent: &'static str) -> Timer {
+        let on = std::env::var_os("SOURCED_TIMINGS").is_some();
         Timer {
-            on: std::env::var_os("SOURCED_TIMINGS").is_some(),
+            on,
             since: Instant::now(),
+            cpu_since: if on { cpu_ticks() } else { None },
             indent,
         }
     }
 
-    /// Reports the time since the last step (or the start) as `name`.
+    /// Reports the time since the last step (or the start) as `name`, with the CPU used
+    /// meanwhile as a share of one core.
     fn step(&mut self, name: &str) {
         if self.on {
+            let wall = self.since.elapsed().as_secs_f64();
+            let cpu = cpu_ticks();
+            let busy = match (self.cpu_since, cpu) {
+                // Clock ticks are 1/100 s on Linux.
+                (Some(a), Some(b)) if wall > 0.0 => {
+                    format!(", CPU {:.0}%", (b - a) as f64 / 100.0 / wall * 100.0)
+                }
+                _ => String::new(),
+            };
             eprintln!(
-                "timing: {}{name} {:.1} ms{}",
+                "timing: {}{name} {:.1} ms{busy}{}",
                 self.indent,
-                self.since.elapsed().as_secs_f64() * 1000.0,
+                wall * 1000.0,
                 memory()
             );
+            self.cpu_since = cpu;
         }
         self.since = Instant::now();
     }
+}
+
+/// The process's user + system CPU time in clock ticks, where the OS tells (Linux).
+fn cpu_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
 }
 
 /// The process's resident and peak memory where the OS tells (Linux), for SOURCED_TIMINGS.
@@ -944,12 +971,39 @@ fn reparse(
     Ok(r)
 }
 
+/// Renders and writes one page of [`write_rest`]: its URL and text for the search index when
+/// it is searchable.
+fn render_rest(
+    site: &Site,
+    templates: &Templates,
+    shared: &pages::Shared,
+    writer: &dyn output::Writer,
+    job: pages::Job,
+) -> Result<Option<(String, String)>, Diagnostic> {
+    if let pages::Job::ClaimsJson = job {
+        // Streamed: 150 MB on a 10,000-brief site.
+        let mut produce = |w: &mut dyn std::io::Write| pages::write_claims_json(site, w);
+        writer.write_with(pages::CLAIMS_JSON, &mut produce)?;
+        return Ok(None);
+    }
+    let (path, text) = pages::render(site, templates, shared, job)?;
+    writer.write(&path, text.as_bytes())?;
+    Ok(searchable(site, job).then(|| (page_url(site, &path), text)))
+}
+
 /// A parsed body without what only its own page shows (the HTML and the notes' HTML).
+/// Its lists are cut to their length too: the parse of every brief is kept to the end.
 fn without_html(mut r: markdown::Rendered) -> markdown::Rendered {
     r.html = String::new();
     for c in &mut r.citations {
         c.note_html = String::new();
+        c.items.shrink_to_fit();
     }
+    r.citations.shrink_to_fit();
+    r.claims.shrink_to_fit();
+    r.headings.shrink_to_fit();
+    r.anchor_refs.shrink_to_fit();
+    r.key_findings.shrink_to_fit();
     r
 }
 
@@ -969,21 +1023,33 @@ fn write_rest(
         .into_iter()
         .filter(|&i| !matches!(jobs[i], pages::Job::Brief(_)))
         .collect();
+    // SOURCED_TIMINGS: the pages that took long, with when they started and ended.
+    let traced = std::env::var_os("SOURCED_TIMINGS").is_some();
+    let t0 = Instant::now();
+    let slow: std::sync::Mutex<Vec<(f64, f64, pages::Job)>> = Default::default();
     let results: Vec<Result<Option<(String, String)>, Diagnostic>> = order
         .par_iter()
         .map(|&i| {
             let job = jobs[i];
-            if let pages::Job::ClaimsJson = job {
-                // Streamed: 150 MB on a 10,000-brief site.
-                let mut produce = |w: &mut dyn std::io::Write| pages::write_claims_json(site, w);
-                writer.write_with(pages::CLAIMS_JSON, &mut produce)?;
-                return Ok(None);
+            let started = t0.elapsed().as_secs_f64();
+            let r = render_rest(site, templates, shared, writer, job);
+            let ended = t0.elapsed().as_secs_f64();
+            if traced
+                && ended - started > 0.05
+                && let Ok(mut s) = slow.lock()
+            {
+                s.push((started, ended, job));
             }
-            let (path, text) = pages::render(site, templates, shared, job)?;
-            writer.write(&path, text.as_bytes())?;
-            Ok(searchable(site, job).then(|| (page_url(site, &path), text)))
+            r
         })
         .collect();
+    for (from, to, job) in slow.into_inner().unwrap_or_default() {
+        eprintln!(
+            "timing:     {job:?} {:.0}..{:.0} ms",
+            from * 1000.0,
+            to * 1000.0
+        );
+    }
     // Back in the jobs' order, for the search index and the order of problems.
     let mut in_order: Vec<(usize, _)> = order.into_iter().zip(results).collect();
     in_order.sort_unstable_by_key(|(i, _)| *i);
