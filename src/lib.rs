@@ -14,6 +14,10 @@
 //!   -> output                         write: staging folder swapped in on success
 //! ```
 //!
+//! A one-off `build` runs parse and render together for brief pages: each brief is parsed,
+//! its page rendered and written, and only what other pages show of it is kept (no body
+//! HTML, no text); the site-wide pages follow. `check` and `serve` parse every body first.
+//!
 //! `pipeline` sequences the stages (and redoes only what an edit touches, for `serve`);
 //! `diagnostics` is the error value every stage returns and `report` draws them. Each module's
 //! first doc comment says which stage it owns.

@@ -1,8 +1,10 @@
 //! The pipeline: load -> parse -> assemble -> check -> render -> write.
 //!
 //! [`build`] is the only function that sequences the stages and the only place that decides to
-//! stop. Every stage's diagnostics are collected; the run stops before *writing* whenever any
-//! is an error (or, under `--strict`, a warning), so a failed build never touches the output.
+//! stop. Every stage's diagnostics are collected; whenever any is an error (or, under
+//! `--strict`, a warning) the run stops before the output changes: a one-off build writes into
+//! a staging folder, put in place only on success, so it can write each brief page as soon as
+//! the brief is parsed (see [`stream`]) and hold no page in memory.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
