@@ -163,7 +163,7 @@ fn finish(mut diags: Diagnostics, strict: bool, stats: Stats) -> Outcome {
 /// Loads the site and renders every body: everything short of templates and output.
 pub fn load(opts: &Options, diags: &mut Diagnostics) -> Option<Site> {
     let (site, bib) = load_front(opts, diags)?;
-    Some(parse_bodies(site, bib, opts, diags))
+    Some(parse_bodies(site, bib, opts, opts.partial_rebuilds, diags))
 }
 
 /// Loads the site up to its bodies: config, files, front matter, the bibliography, and every
@@ -305,6 +305,7 @@ fn parse_bodies(
     mut site: Site,
     bib: sources::Bibliography,
     opts: &Options,
+    keep_html: bool,
     diags: &mut Diagnostics,
 ) -> Site {
     let mut timer = Timer::new("  ");
@@ -316,12 +317,15 @@ fn parse_bodies(
         base_url: &base_url,
     };
     // Parse every body in parallel; each depends only on its own text and the link targets.
+    // Only `serve` renders pages from these parses (`keep_html`): `check`, `claims list` and a
+    // build that cannot go ahead let each body's HTML go at once.
     let rendered: Vec<markdown::Rendered> = site
         .briefs
         .par_iter()
         .map(|b| {
             let rel = PathBuf::from(&b.key);
-            markdown::render(&b.file, b.body.clone(), &rel, &ctx, Some(&b.rules))
+            let r = markdown::render(&b.file, b.body.clone(), &rel, &ctx, Some(&b.rules));
+            if keep_html { r } else { without_html(r) }
         })
         .collect();
     // For `serve`, each body keeps its own diagnostics, so a rebuild of one brief can report
@@ -593,7 +597,7 @@ fn build_into(
             return (outcome, Some((site, templates)));
         }
     };
-    let site = parse_bodies(site, bib, opts, &mut diags);
+    let site = parse_bodies(site, bib, opts, incremental.is_some(), &mut diags);
     diags.extend(setup);
     if opts.mode == Mode::Check {
         stats.seconds = started.elapsed().as_secs_f64();
