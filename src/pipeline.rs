@@ -275,12 +275,15 @@ fn load_front(opts: &Options, diags: &mut Diagnostics) -> Option<(Site, sources:
             }
         }
     }
-    let (bib, conflicts) = sources::Bibliography::build(defs);
+    // The bibliography and the plan (URLs, sections, tags) need nothing of each other: each
+    // runs on its own core.
+    let ((bib, conflicts), (plan, plan_diags)) = rayon::join(
+        || sources::Bibliography::build(defs),
+        || site::plan(config, briefs, sections, &content.assets, opts.drafts),
+    );
     diags.extend(conflicts);
-
-    step("bibliography");
-    let (plan, plan_diags) = site::plan(config, briefs, sections, &content.assets, opts.drafts);
     diags.extend(plan_diags);
+    step("bibliography + plan");
     let mut site = plan.site;
     site.keep_fragments = opts.partial_rebuilds;
     site.site_wide_defs = site_wide_defs;
@@ -295,7 +298,7 @@ fn load_front(opts: &Options, diags: &mut Diagnostics) -> Option<(Site, sources:
             b.meta.keys = Default::default();
         }
     }
-    step("plan");
+    step("site");
     Some((site, bib))
 }
 
