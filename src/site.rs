@@ -720,71 +720,95 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
     site.briefs
         .par_iter_mut()
         .for_each(|b| b.cited = cited_keys(&b.rendered, &b.rules));
-    let briefs = &site.briefs;
-    // Each key's citing places, and which briefs use it (citations and bindings, in brief
-    // order, each brief once since `cited` has no repeats).
-    let mut by_key: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
-    let mut users: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (bi, b) in briefs.iter().enumerate() {
-        for (gi, g) in b.rendered.citations.iter().enumerate() {
-            for item in &g.items {
-                let list = by_key.entry(item.key.as_str()).or_default();
-                if list.last() != Some(&(bi, gi)) {
-                    list.push((bi, gi));
+    let keys: Vec<&str> = bib.sources.keys().map(String::as_str).collect();
+    let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    // For each brief, in parallel: each citation group's sources (each once per group) and
+    // the sources the brief uses (citations and bindings; `cited` has no repeats).
+    type Uses = (Vec<(usize, usize)>, Vec<usize>);
+    let per_brief: Vec<Uses> = site
+        .briefs
+        .par_iter()
+        .map(|b| {
+            let mut cites = Vec::new();
+            let mut in_group: Vec<usize> = Vec::new();
+            for (gi, g) in b.rendered.citations.iter().enumerate() {
+                in_group.clear();
+                for item in &g.items {
+                    if let Some(&s) = index.get(item.key.as_str())
+                        && !in_group.contains(&s)
+                    {
+                        in_group.push(s);
+                        cites.push((s, gi));
+                    }
                 }
             }
+            let used = b
+                .cited
+                .iter()
+                .filter_map(|k| index.get(k.as_str()).copied())
+                .collect();
+            (cites, used)
+        })
+        .collect();
+    // Each source's citing places and users, briefs in site order.
+    let mut citations: Vec<Vec<(usize, usize)>> = vec![Vec::new(); keys.len()];
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    for (bi, (cites, used)) in per_brief.into_iter().enumerate() {
+        for (s, gi) in cites {
+            citations[s].push((bi, gi));
         }
-        for k in &b.cited {
-            users.entry(k.as_str()).or_default().push(bi);
+        for s in used {
+            users[s].push(bi);
         }
     }
-    let by_path: HashMap<&str, usize> = briefs
+    let by_path: HashMap<&str, usize> = site
+        .briefs
         .iter()
         .enumerate()
         .map(|(i, b)| (b.key.as_str(), i))
         .collect();
-    let mut diags = Vec::new();
-    for def in bib.sources.values().chain(&bib.repeats) {
-        let key = &def.source.key;
-        let used = match &def.origin {
-            Origin::SiteWide => users.contains_key(key.as_str()),
-            Origin::Brief(path) => by_path.get(path.as_str()).is_some_and(|&i| {
-                users
-                    .get(key.as_str())
-                    .is_some_and(|u| u.binary_search(&i).is_ok())
-            }),
-        };
-        if !used {
-            let place = match &def.origin {
-                Origin::SiteWide => "no brief cites it",
-                Origin::Brief(_) => "this brief never cites it",
+    let defs: Vec<&crate::sources::Definition> = bib.sources.values().chain(&bib.repeats).collect();
+    let diags: Vec<Diagnostic> = defs
+        .par_iter()
+        .filter_map(|def| {
+            let key = &def.source.key;
+            let users = index.get(key.as_str()).map_or(&[][..], |&s| &users[s][..]);
+            let (used, place) = match &def.origin {
+                Origin::SiteWide => (!users.is_empty(), "no brief cites it"),
+                Origin::Brief(path) => (
+                    by_path
+                        .get(path.as_str())
+                        .is_some_and(|i| users.binary_search(i).is_ok()),
+                    "this brief never cites it",
+                ),
             };
-            diags.push(
+            (!used).then(|| {
                 Diagnostic::warning(format!("source `{key}` is defined but {place}"))
                     .at_location(def.at.clone())
-                    .hint(format!("cite it with `[@{key}]` where the brief relies on it, or remove the definition")),
-            );
-        }
-    }
+                    .hint(format!("cite it with `[@{key}]` where the brief relies on it, or remove the definition"))
+            })
+        })
+        .collect();
     // Addresses of sources already placed (by `place_sources` or an earlier run): URL joins
     // are not free.
     let mut previous: HashMap<String, Address> = std::mem::take(&mut site.sources)
         .into_iter()
         .map(|e| (e.key, e.address))
         .collect();
-    let entries: Vec<SourceEntry> = bib
-        .sources
-        .keys()
-        .map(|key| SourceEntry {
+    let entries: Vec<SourceEntry> = keys
+        .iter()
+        .zip(citations)
+        .zip(&users)
+        .map(|((key, citations), users)| SourceEntry {
             address: previous
-                .remove(key.as_str())
+                .remove(*key)
                 .unwrap_or_else(|| Address::new(&site.config, format!("sources/{key}/"))),
-            key: key.clone(),
-            brief_count: users.get(key.as_str()).map_or(0, Vec::len),
-            citations: by_key.remove(key.as_str()).unwrap_or_default(),
+            key: key.to_string(),
+            brief_count: users.len(),
+            citations,
         })
         .collect();
-    drop((by_key, users, by_path));
+    drop((index, users, by_path, defs, keys));
     set_sources(site, bib, entries);
     diags
 }
@@ -808,7 +832,8 @@ pub fn place_sources(site: &mut Site, bib: crate::sources::Bibliography) {
 
 /// Sorts source entries by title (then key) and installs them with their bibliography.
 fn set_sources(site: &mut Site, bib: crate::sources::Bibliography, mut entries: Vec<SourceEntry>) {
-    entries.sort_by_cached_key(|e| {
+    use rayon::slice::ParallelSliceMut;
+    entries.par_sort_by_cached_key(|e| {
         let title = bib
             .get(&e.key)
             .map(|s| s.title.to_lowercase())
