@@ -102,7 +102,7 @@ pub struct Claim {
     /// Half the value of the last digit the prose states, in the value's unit.
     pub tolerance: f64,
     /// The plain text of the sentence the figure stands in.
-    pub sentence: String,
+    pub sentence: Arc<str>,
     pub status: ClaimStatus,
     /// The citation group (index) that follows it in the same sentence.
     pub citation: Option<usize>,
@@ -141,7 +141,7 @@ pub struct CitationGroup {
     /// The bracket's span in the file.
     pub range: Range<usize>,
     /// The plain text of the sentence the citation stands in.
-    pub sentence: String,
+    pub sentence: Arc<str>,
     /// The note's content (the same HTML beside the text and in the Notes list).
     pub note_html: String,
 }
@@ -380,13 +380,14 @@ pub fn render(
                         .partition_point(|r| r.end <= o)
                         .min(bounds.len().saturating_sub(1))
                 };
-                let mut tidy_cache: BTreeMap<usize, String> = BTreeMap::new();
-                let mut sentence_text = |i: usize| -> String {
+                // One copy of each sentence, shared by its figures and notes.
+                let mut tidy_cache: BTreeMap<usize, Arc<str>> = BTreeMap::new();
+                let mut sentence_text = |i: usize| -> Arc<str> {
                     tidy_cache
                         .entry(i)
                         .or_insert_with(|| {
                             let r = crate::sentences::trim(&block, bounds[i].clone());
-                            truncate_chars(&tidy_sentence(&block[r]), 600)
+                            Arc::from(truncate_chars(&tidy_sentence(&block[r]), 600))
                         })
                         .clone()
                 };
@@ -674,7 +675,7 @@ fn find_claims<'a>(
             value: q.value,
             unit: q.unit,
             tolerance: q.tolerance,
-            sentence: String::new(),
+            sentence: Arc::from(""),
             status: ClaimStatus::Unsourced,
             citation: None,
             binding: None,
@@ -1022,7 +1023,7 @@ fn citation<'a>(
         number,
         items,
         range: range.clone(),
-        sentence: String::new(),
+        sentence: Arc::from(""),
         note_html,
     });
     (Event::Html(CowStr::from(marker)), Some(number - 1))
@@ -1223,7 +1224,10 @@ mod tests {
         assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
         assert_eq!(r.citations.len(), 2);
         assert_eq!(r.citations[0].items[0].locator, "p. 4");
-        assert_eq!(r.citations[0].sentence, "China\u{2019}s share fell to 60%.");
+        assert_eq!(
+            &*r.citations[0].sentence,
+            "China\u{2019}s share fell to 60%."
+        );
         assert_eq!(r.citations[1].items.len(), 2);
         assert!(r.html.contains("id=\"ref-1\" href=\"#note-1\""));
         assert!(r.html.contains("aria-describedby=\"sidenote-2\""));

@@ -641,9 +641,32 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(site: &Site) -> Result<Shared, Diagnostic> {
-        let items = (0..site.briefs.len())
-            .map(|i| to_value(&item(site, i)))
+        // Each tag's link made once and shared by the listing item of every brief carrying it
+        // (40,000 tag links on a 10,000-brief site).
+        let tag_values: Vec<tera::Value> = site
+            .tags
+            .iter()
+            .map(|t| {
+                to_value(&TagRef {
+                    name: &t.name,
+                    url: &t.address.url,
+                })
+            })
             .collect::<Result<_, _>>()?;
+        let items = (0..site.briefs.len())
+            .map(|i| {
+                let mut it = item(site, i);
+                it.tags = Vec::new();
+                let mut map = to_value(&it)?.into_map().unwrap_or_default();
+                let tags: Vec<tera::Value> = site.briefs[i]
+                    .tags
+                    .iter()
+                    .filter_map(|&t| tag_values.get(t).cloned())
+                    .collect();
+                map.insert("tags".into(), tera::Value::from(tags));
+                Ok(tera::Value::from(map))
+            })
+            .collect::<Result<_, Diagnostic>>()?;
         let mut labels = std::collections::HashMap::new();
         let langs = std::iter::once(&site.config.language)
             .chain(site.briefs.iter().map(|b| &b.lang))
