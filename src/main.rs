@@ -13,22 +13,6 @@ use sourced::{init, report};
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// A `const char *` for jemalloc to read its options from.
-#[repr(transparent)]
-struct MallocConf(*const u8);
-
-// SAFETY: it points to a static, NUL-terminated string that is never written.
-unsafe impl Sync for MallocConf {}
-
-/// jemalloc's options (its `malloc_conf`, under the prefix this build of jemalloc uses; the
-/// `_RJEM_MALLOC_CONF` environment variable still overrides them). Memory freed is given back
-/// to the system after a second instead of ten: a build frees the text and HTML of every
-/// brief as it goes, and with the default the freed pages stayed counted in its peak memory
-/// (10,000 briefs: 560 MB -> 500 MB, time unchanged within noise).
-// SAFETY: jemalloc declares this symbol weak and reads it once, as a C string, when it starts.
-#[unsafe(export_name = "_rjem_malloc_conf")]
-static MALLOC_CONF: MallocConf = MallocConf(c"dirty_decay_ms:1000".as_ptr().cast());
-
 fn options(site: SiteArgs, mode: Mode) -> Options {
     Options {
         root: site.root,
