@@ -1250,8 +1250,8 @@ pub fn render(
             )
         }
     };
+    // (Brief pages returned above, from `render_brief`.)
     let lang = match job {
-        Job::Brief(i) => site.briefs[i].lang.as_str(),
         Job::Section(i) => site.sections[i].lang.as_str(),
         _ => site.config.language.as_str(),
     };

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -23,7 +24,6 @@ use crate::site::{self, LoadedBrief, LoadedSection, Site};
 use crate::sources;
 use crate::templates::Templates;
 use crate::theme::{self, StaticSource};
-use std::sync::Arc;
 
 /// `SOURCED_TIMINGS=1`: prints how long each step took, to stderr.
 struct Timer {
@@ -215,7 +215,7 @@ fn load_front(opts: &Options, diags: &mut Diagnostics) -> Option<(Site, sources:
                     let end = file.text[body.start..]
                         .find('\n')
                         .map_or(file.text.len(), |i| body.start + i + 1);
-                    std::sync::Arc::new(crate::diagnostics::SourceText::new(
+                    Arc::new(SourceText::new(
                         file.display_path.clone(),
                         &file.text[..end],
                     ))
@@ -574,7 +574,7 @@ fn build_into(
             let Some((site, shared, brief_pages)) = streamed.filter(|_| !stop(&diags)) else {
                 return (finish(diags, strict, stats), None);
             };
-            write_rest(
+            stats.pages = write_rest(
                 &site,
                 &templates,
                 &shared,
@@ -583,7 +583,6 @@ fn build_into(
                 &mut diags,
             );
             timer.step("other pages");
-            stats.pages = pages::jobs(&site).len();
             stats.files = stats.pages + copy_static(&site, &theme, &staging, &mut diags);
             if stop(&diags) {
                 return (finish(diags, strict, stats), None);
@@ -771,7 +770,6 @@ fn stream(
             return None;
         }
     };
-    let search = site.config.search;
     // A build that shows only its first warnings keeps only those (see `limit_warnings`).
     let limit = (!strict).then_some(crate::report::BUILD_WARNINGS_SHOWN);
     let n = site.briefs.len();
@@ -815,11 +813,7 @@ fn stream(
                     });
                     let r = fresh.as_ref().unwrap_or(&b.rendered);
                     let cited = site::cited_keys(r, &b.rules);
-                    let written = pages::render_brief(&site, templates, &shared, i, r, &cited)
-                        .and_then(|(path, text)| {
-                            writer.write(&path, text.as_bytes())?;
-                            Ok(search.then(|| (page_url(&site, &path), text)))
-                        });
+                    let written = write_brief(&site, templates, &shared, writer, i, r, &cited);
                     let keep = !r.anchor_refs.is_empty() || !b.translations.is_empty();
                     (fresh.map(without_html), written, keep.then_some(file))
                 })
@@ -865,14 +859,6 @@ fn stream(
         cited.sort_unstable();
         cited != *g
     });
-    let mut redo_pages = |pass: Vec<(usize, Page)>, out: &mut Vec<Option<SearchPage>>| {
-        for (i, written) in pass {
-            match written {
-                Ok(p) => out[i] = p,
-                Err(d) => page_errors.push(d),
-            }
-        }
-    };
     if differs {
         // The raw text named other sources than the parse did (a key in code, a link that
         // looks like a citation): redo related briefs and the pages whose list changed.
@@ -892,16 +878,17 @@ fn stream(
             .filter(|&i| site.briefs[i].related != before[i])
             .map(|i| {
                 let b = &site.briefs[i];
-                let written = reparse(root, b, &ctx).and_then(|r| {
-                    let (path, text) =
-                        pages::render_brief(&site, templates, &shared, i, &r, &b.cited)?;
-                    writer.write(&path, text.as_bytes())?;
-                    Ok(search.then(|| (page_url(&site, &path), text)))
-                });
+                let written = reparse(root, b, &ctx)
+                    .and_then(|r| write_brief(&site, templates, &shared, writer, i, &r, &b.cited));
                 (i, written)
             })
             .collect();
-        redo_pages(again, &mut pages_out);
+        for (i, written) in again {
+            match written {
+                Ok(p) => pages_out[i] = p,
+                Err(d) => page_errors.push(d),
+            }
+        }
     }
     timer.step("related again");
     diags.extend(site::check_translations(&site));
@@ -916,11 +903,25 @@ fn stream(
     Some((site, shared, pages_out.into_iter().flatten().collect()))
 }
 
+/// Renders brief `i`'s page from its parse `r` and writes it: its URL and text for the search
+/// index when search is on.
+fn write_brief(
+    site: &Site,
+    templates: &Templates,
+    shared: &pages::Shared,
+    writer: &dyn output::Writer,
+    i: usize,
+    r: &markdown::Rendered,
+    cited: &[String],
+) -> Page {
+    let (path, text) = pages::render_brief(site, templates, shared, i, r, cited)?;
+    writer.write(&path, text.as_bytes())?;
+    Ok(site.config.search.then(|| (page_url(site, &path), text)))
+}
+
 /// Replaces the text of every brief, and of every file a source is defined in, with nothing
 /// (keeping the paths): about a tenth of a large site's memory.
 fn forget_texts(site: &mut Site) {
-    use crate::diagnostics::SourceText;
-    use std::sync::Arc;
     // One blank per file, by the text's address; each text is held here until the end so
     // that no address is reused meanwhile.
     type Blanks = std::collections::HashMap<*const SourceText, (Arc<SourceText>, Arc<SourceText>)>;
@@ -1018,7 +1019,7 @@ fn without_html(mut r: markdown::Rendered) -> markdown::Rendered {
 
 /// Renders and writes every page but the briefs' (written by [`stream`]), in one parallel
 /// pass keeping no page in memory, then the search index over `brief_pages` and the source
-/// pages.
+/// pages. Returns how many pages the site has, briefs' included.
 fn write_rest(
     site: &Site,
     templates: &Templates,
@@ -1026,7 +1027,7 @@ fn write_rest(
     writer: &dyn output::Writer,
     brief_pages: Vec<(String, String)>,
     diags: &mut Diagnostics,
-) {
+) -> usize {
     let jobs = pages::jobs(site);
     let order: Vec<usize> = pages::schedule(&jobs)
         .into_iter()
@@ -1073,6 +1074,7 @@ fn write_rest(
     if site.config.search && !diags.has_errors() {
         write_search_index(writer, to_index, diags);
     }
+    jobs.len()
 }
 
 /// The result of trying to rebuild only what some edited briefs affect.
