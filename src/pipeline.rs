@@ -199,6 +199,9 @@ fn load_front(opts: &Options, diags: &mut Diagnostics) -> Option<(Site, sources:
 
     // Read and parse front matter, in parallel, keeping every problem.
     let root = &opts.root;
+    // A one-off build reads each body again when it parses it (a page at a time), so that
+    // the texts of all briefs are never in memory at once; `check` and `serve` keep them.
+    let drop_bodies = opts.mode == Mode::Build && !opts.partial_rebuilds;
     let briefs: Vec<Result<LoadedBrief, Vec<Diagnostic>>> = content
         .briefs
         .par_iter()
@@ -209,20 +212,26 @@ fn load_front(opts: &Options, diags: &mut Diagnostics) -> Option<(Site, sources:
             let body = split.map_or(0..file.text.len(), |s| s.body);
             // Sources defined here point into the front matter: they hold only that part of
             // the text (and the line after it, shown around a problem), so that a build can
-            // let the body go as soon as it is parsed.
-            let front = match meta.sources {
-                Some(_) if body.end > body.start => {
-                    let end = file.text[body.start..]
-                        .find('\n')
-                        .map_or(file.text.len(), |i| body.start + i + 1);
-                    Arc::new(SourceText::new(
-                        file.display_path.clone(),
-                        &file.text[..end],
-                    ))
-                }
-                _ => file.clone(),
+            // let the body go as soon as it is parsed. A one-off build keeps no more of the
+            // brief either, and the raw text's citation keys (to relate briefs before parsing).
+            let front = if (drop_bodies || meta.sources.is_some()) && body.end > body.start {
+                let end = file.text[body.start..]
+                    .find('\n')
+                    .map_or(file.text.len(), |i| body.start + i + 1);
+                Arc::new(SourceText::new(
+                    file.display_path.clone(),
+                    &file.text[..end],
+                ))
+            } else {
+                file.clone()
             };
             let (sources, rules) = brief_extras(&front, &meta, &crate::urls::to_slash(&e.rel))?;
+            let (file, cited) = if drop_bodies {
+                let cited = crate::citations::keys_in_text(&file.text[body.clone()]);
+                (front, cited)
+            } else {
+                (file, Vec::new())
+            };
             Ok(LoadedBrief {
                 file,
                 rel: e.rel.clone(),
@@ -230,6 +239,7 @@ fn load_front(opts: &Options, diags: &mut Diagnostics) -> Option<(Site, sources:
                 body,
                 sources,
                 rules,
+                cited,
             })
         })
         .collect();
@@ -327,7 +337,13 @@ fn parse_bodies(
         .par_iter()
         .map(|b| {
             let rel = PathBuf::from(&b.key);
-            let r = markdown::render(&b.file, b.body.clone(), &rel, &ctx, Some(&b.rules));
+            let r = match b.body_text(&opts.root) {
+                Ok((file, body)) => markdown::render(&file, body, &rel, &ctx, Some(&b.rules)),
+                Err(d) => markdown::Rendered {
+                    diagnostics: vec![d],
+                    ..Default::default()
+                },
+            };
             if keep_html { r } else { without_html(r) }
         })
         .collect();
@@ -734,13 +750,25 @@ fn stream(
         site.briefs
             .par_iter()
             .map(|b| {
-                let mut keys = crate::citations::keys_in_text(&b.file.text[b.body.clone()]);
+                let mut keys = if b.has_body() {
+                    crate::citations::keys_in_text(&b.file.text[b.body.clone()])
+                } else {
+                    b.cited.clone()
+                };
                 keys.extend(b.rules.bindings.iter().map(|x| x.source.clone()));
                 keys.sort_unstable();
                 keys.dedup();
                 let parsed = b.meta.summary.is_none().then(|| {
                     let rel = PathBuf::from(&b.key);
-                    markdown::render(&b.file, b.body.clone(), &rel, &ctx, Some(&b.rules))
+                    match b.body_text(root) {
+                        Ok((file, body)) => {
+                            markdown::render(&file, body, &rel, &ctx, Some(&b.rules))
+                        }
+                        Err(d) => markdown::Rendered {
+                            diagnostics: vec![d],
+                            ..Default::default()
+                        },
+                    }
                 });
                 (keys, parsed)
             })
@@ -776,17 +804,9 @@ fn stream(
     let mut pages_out: Vec<Option<SearchPage>> = vec![None; n];
     let mut page_errors = Vec::new();
     let mut parsed: Vec<Option<markdown::Rendered>> = Vec::with_capacity(n);
-    // Each brief's text, taken by the pass and let go once its page is written, unless a
+    // Each brief's text, read by the pass and let go once its page is written, unless a
     // check after the pass may point into its body (a link to an anchor, a translation).
-    let texts: Vec<std::sync::Mutex<Option<Arc<SourceText>>>> = site
-        .briefs
-        .iter_mut()
-        .map(|b| {
-            let blank = Arc::new(SourceText::new(b.file.display_path.clone(), String::new()));
-            std::sync::Mutex::new(Some(std::mem::replace(&mut b.file, blank)))
-        })
-        .collect();
-    let mut kept: Vec<(usize, Arc<SourceText>)> = Vec::new();
+    let mut kept: Vec<(usize, Arc<SourceText>, std::ops::Range<usize>)> = Vec::new();
     {
         let ctx = markdown::Context {
             targets: &site.link_targets,
@@ -797,29 +817,42 @@ fn stream(
         // chunk's warnings are merged (and cut down) before the next is parsed.
         const CHUNK: usize = 1024;
         for start in (0..n).step_by(CHUNK) {
-            type Parsed = (Option<markdown::Rendered>, Page, Option<Arc<SourceText>>);
+            type Parsed = (
+                Option<markdown::Rendered>,
+                Page,
+                Option<(Arc<SourceText>, std::ops::Range<usize>)>,
+            );
             let pass: Vec<Parsed> = (start..(start + CHUNK).min(n))
                 .into_par_iter()
                 .map(|i| {
                     let b = &site.briefs[i];
-                    let file = texts[i]
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .take()
-                        .unwrap_or_else(|| b.file.clone());
-                    let fresh = (!parsed_early[i]).then(|| {
-                        let rel = PathBuf::from(&b.key);
-                        markdown::render(&file, b.body.clone(), &rel, &ctx, Some(&b.rules))
-                    });
+                    let (fresh, text) = if parsed_early[i] {
+                        (None, None)
+                    } else {
+                        match b.body_text(root) {
+                            Ok((file, body)) => {
+                                let rel = PathBuf::from(&b.key);
+                                let r = markdown::render(
+                                    &file,
+                                    body.clone(),
+                                    &rel,
+                                    &ctx,
+                                    Some(&b.rules),
+                                );
+                                (Some(r), Some((file, body)))
+                            }
+                            Err(d) => return (None, Err(d), None),
+                        }
+                    };
                     let r = fresh.as_ref().unwrap_or(&b.rendered);
                     let cited = site::cited_keys(r, &b.rules);
                     let written = write_brief(&site, templates, &shared, writer, i, r, &cited);
                     let keep = !r.anchor_refs.is_empty() || !b.translations.is_empty();
-                    (fresh.map(without_html), written, keep.then_some(file))
+                    (fresh.map(without_html), written, text.filter(|_| keep))
                 })
                 .collect();
-            for (i, (mut fresh, written, file)) in (start..).zip(pass) {
-                kept.extend(file.map(|f| (i, f)));
+            for (i, (mut fresh, written, text)) in (start..).zip(pass) {
+                kept.extend(text.map(|(file, body)| (i, file, body)));
                 match &mut fresh {
                     Some(r) => diags.extend(std::mem::take(&mut r.diagnostics)),
                     None => diags.extend(
@@ -843,8 +876,9 @@ fn stream(
     for (b, fresh) in site.briefs.iter_mut().zip(parsed) {
         b.rendered = without_html(fresh.unwrap_or_else(|| std::mem::take(&mut b.rendered)));
     }
-    for (i, file) in kept {
+    for (i, file, body) in kept {
         site.briefs[i].file = file;
+        site.briefs[i].body = body;
     }
     timer.step("markdown + claims + brief pages");
 
@@ -950,14 +984,7 @@ fn reparse(
     b: &site::Brief,
     ctx: &markdown::Context<'_>,
 ) -> Result<markdown::Rendered, Diagnostic> {
-    let (file, body) = if b.file.text.is_empty() {
-        let file = discover::read_text(root, &root.join("content").join(&b.key))?;
-        let split = front_matter::split(&file)?;
-        let body = split.map_or(0..file.text.len(), |s| s.body);
-        (file, body)
-    } else {
-        (b.file.clone(), b.body.clone())
-    };
+    let (file, body) = b.body_text(root)?;
     let r = markdown::render(&file, body, &PathBuf::from(&b.key), ctx, Some(&b.rules));
     let old = &b.rendered;
     let same = r.claims.len() == old.claims.len()
@@ -971,12 +998,7 @@ fn reparse(
             .zip(&old.citations)
             .all(|(x, y)| x.range == y.range && x.items == y.items);
     if !same {
-        return Err(Diagnostic::error(format!(
-            "{} changed while the site was being built",
-            b.file.display_path.display()
-        ))
-        .in_file(&b.file.display_path)
-        .hint("build again"));
+        return Err(site::changed_while_building(&b.file.display_path));
     }
     Ok(r)
 }

@@ -29,6 +29,9 @@ pub struct LoadedBrief {
     pub sources: Vec<crate::sources::Definition>,
     /// `claims:` bindings and `not_claims:`.
     pub rules: crate::claims::bindings::ClaimRules,
+    /// Source keys the body seems to cite, read from its raw text when the load let the body
+    /// go (see [`Brief::body_text`]); empty otherwise.
+    pub cited: Vec<String>,
 }
 
 /// An `_index.md` after loading.
@@ -153,6 +156,53 @@ impl ClaimIndex {
         }
         index
     }
+}
+
+impl Brief {
+    /// Whether [`Brief::file`] still holds the body (a one-off build keeps only the front
+    /// matter from loading to the body's parse; see [`Brief::body_text`]).
+    pub fn has_body(&self) -> bool {
+        self.file.text.len() >= self.body.end
+    }
+
+    /// The brief's whole text and its body's range: the text loaded, or, if the load kept only
+    /// the front matter, the file read again ([`read_body`]).
+    pub fn body_text(
+        &self,
+        root: &std::path::Path,
+    ) -> Result<(Arc<SourceText>, Range<usize>), Diagnostic> {
+        if self.has_body() {
+            return Ok((self.file.clone(), self.body.clone()));
+        }
+        read_body(root, &self.key, &self.file, self.body.start)
+    }
+}
+
+/// Brief `key` (content-relative) read again for its body, of which `front` holds what the
+/// load read before byte `body_start` (the front matter). Refused if that part is no longer
+/// the same: everything about the brief but its body was decided from it.
+pub fn read_body(
+    root: &std::path::Path,
+    key: &str,
+    front: &SourceText,
+    body_start: usize,
+) -> Result<(Arc<SourceText>, Range<usize>), Diagnostic> {
+    let file = crate::discover::read_text(root, &root.join("content").join(key))?;
+    if file.text.as_bytes().get(..body_start) != front.text.as_bytes().get(..body_start) {
+        return Err(changed_while_building(&front.display_path));
+    }
+    let body = body_start..file.text.len();
+    Ok((file, body))
+}
+
+/// The error for a file that changed between two reads of one build.
+pub fn changed_while_building(path: &Path) -> Diagnostic {
+    Diagnostic::error(format!(
+        "{} changed while the site was being built",
+        path.display()
+    ))
+    .in_file(path)
+    .hint("build again")
 }
 
 impl Site {
@@ -473,7 +523,7 @@ pub fn plan(
             tags: Vec::new(),
             related: Vec::new(),
             claims_json: Default::default(),
-            cited: Vec::new(),
+            cited: b.cited,
             rules: b.rules,
             sources: b.sources,
         });
@@ -1006,4 +1056,40 @@ pub fn check_translations(site: &Site) -> Vec<Diagnostic> {
         }
     }
     diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_body;
+    use crate::diagnostics::SourceText;
+
+    /// A site folder holding `content/briefs/a.md` with `text`.
+    fn site_with(text: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("content/briefs")).unwrap();
+        std::fs::write(dir.path().join("content/briefs/a.md"), text).unwrap();
+        dir
+    }
+
+    const FRONT: &str = "---\ntitle: A\n---\n";
+
+    #[test]
+    fn a_body_read_again_is_the_body_on_disk_now() {
+        let dir = site_with(&format!("{FRONT}New body.\n"));
+        let held = SourceText::new("content/briefs/a.md", format!("{FRONT}Old body.\n"));
+        let (file, body) = read_body(dir.path(), "briefs/a.md", &held, FRONT.len()).unwrap();
+        assert_eq!(&file.text[body], "New body.\n");
+    }
+
+    #[test]
+    fn a_front_matter_edited_since_loading_is_refused() {
+        let dir = site_with("---\ntitle: B\n---\nBody.\n");
+        let held = SourceText::new("content/briefs/a.md", format!("{FRONT}Body.\n"));
+        let err = read_body(dir.path(), "briefs/a.md", &held, FRONT.len()).unwrap_err();
+        assert_eq!(
+            err.message,
+            "content/briefs/a.md changed while the site was being built"
+        );
+        assert_eq!(err.hint.as_deref(), Some("build again"));
+    }
 }
