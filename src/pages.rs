@@ -20,7 +20,8 @@ pub enum Job {
     Section(usize),
     Tags,
     Tag(usize),
-    Sources,
+    /// One page of the source index (0 is `/sources/`).
+    Sources(usize),
     Source(usize),
     /// One page of the claims table (0 is `/claims/`).
     Claims(usize),
@@ -38,7 +39,7 @@ pub fn jobs(site: &Site) -> Vec<Job> {
     jobs.extend((0..site.sections.len()).map(Job::Section));
     jobs.push(Job::Tags);
     jobs.extend((0..site.tags.len()).map(Job::Tag));
-    jobs.push(Job::Sources);
+    jobs.extend(sources_jobs(site));
     jobs.extend(claims_jobs(site));
     if site.config.search {
         jobs.push(Job::Search);
@@ -64,13 +65,22 @@ pub fn schedule(jobs: &[Job]) -> Vec<usize> {
     let weight = |job: &Job| match job {
         Job::ClaimsJson => 0,
         Job::Brief(_) => 1,
-        Job::Sources | Job::Section(_) | Job::Sitemap | Job::Feed | Job::Tags | Job::Search => 2,
+        Job::Sources(_) | Job::Section(_) | Job::Sitemap | Job::Feed | Job::Tags | Job::Search => 2,
         Job::Tag(_) | Job::Claims(_) | Job::NotFound | Job::Robots => 3,
         Job::Source(_) => 4,
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| weight(&jobs[i]));
     order
+}
+
+/// Sources per page of the source index, as for the claims table: a page of a large site's
+/// index stays light to load, and the pages render in parallel.
+pub const SOURCES_PER_PAGE: usize = 1000;
+
+/// The source index's pages (one, even when empty).
+pub fn sources_jobs(site: &Site) -> impl Iterator<Item = Job> {
+    (0..site.sources.len().div_ceil(SOURCES_PER_PAGE).max(1)).map(Job::Sources)
 }
 
 /// The claims table's pages and `claims.json`.
@@ -637,6 +647,9 @@ pub struct Shared {
     items: Vec<tera::Value>,
     /// Theme strings (`t`) by page language.
     labels: std::collections::HashMap<String, tera::Value>,
+    /// How many sourced claims rely on each source (by index into `site.sources`), counted
+    /// on first use.
+    source_claims: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl Shared {
@@ -681,6 +694,26 @@ impl Shared {
             references: site.sources.iter().map(|_| Default::default()).collect(),
             items,
             labels,
+            source_claims: Default::default(),
+        })
+    }
+
+    /// How many sourced claims rely on source `i` of `site.sources`, for each `i`.
+    fn source_claims(&self, site: &Site) -> &[usize] {
+        self.source_claims.get_or_init(|| {
+            let mut counts = vec![0; site.sources.len()];
+            for b in &site.briefs {
+                for c in &b.rendered.claims {
+                    if c.status == crate::markdown::ClaimStatus::Sourced {
+                        for (k, _) in c.sources(&b.rendered, Some(&b.rules)) {
+                            if let Some(&i) = site.source_index.get(k) {
+                                counts[i] += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            counts
         })
     }
 
@@ -917,25 +950,16 @@ pub fn render(
                 format!("tag {}", t.name),
             )
         }
-        Job::Sources => {
-            let mut claim_counts: std::collections::BTreeMap<&str, usize> =
-                std::collections::BTreeMap::new();
-            for b in &site.briefs {
-                for c in &b.rendered.claims {
-                    if c.status == crate::markdown::ClaimStatus::Sourced {
-                        for (k, _) in c.sources(&b.rendered, Some(&b.rules)) {
-                            *claim_counts.entry(k).or_default() += 1;
-                        }
-                    }
-                }
-            }
+        Job::Sources(p) => {
+            let pages = site.sources.len().div_ceil(SOURCES_PER_PAGE).max(1);
+            let start = p * SOURCES_PER_PAGE;
+            let end = (start + SOURCES_PER_PAGE).min(site.sources.len());
+            let claim_counts = shared.source_claims(site);
             // Rows built as template values directly: each shares its reference entry's text
-            // instead of copying it (45,000 rows on a 10,000-brief site).
-            let rows: Vec<tera::Value> = site
-                .sources
-                .iter()
-                .enumerate()
-                .filter_map(|(i, e)| {
+            // instead of copying it.
+            let rows: Vec<tera::Value> = (start..end)
+                .filter_map(|i| {
+                    let e = &site.sources[i];
                     let s = site.bib.get(&e.key)?;
                     let count = |n: usize| tera::Value::from(n as u64);
                     let mut row = tera::Map::default();
@@ -946,21 +970,47 @@ pub fn render(
                     row.insert("html".into(), shared.reference_value(site, i)?.clone());
                     row.insert("briefs".into(), count(e.brief_count));
                     row.insert("citations".into(), count(e.citations.len()));
-                    row.insert(
-                        "claims".into(),
-                        count(claim_counts.get(e.key.as_str()).copied().unwrap_or(0)),
-                    );
+                    row.insert("claims".into(), count(claim_counts[i]));
                     Some(tera::Value::from(row))
                 })
                 .collect();
-            ctx.insert(
-                "page",
-                &simple_page(site, "sources", "Sources", &site.sources_address),
-            );
+            let index = &site.sources_address;
+            let address_of = |k: usize| {
+                let tail = if k == 0 {
+                    String::new()
+                } else {
+                    format!("page/{}/", k + 1)
+                };
+                crate::site::Address {
+                    path: format!("{}{tail}", index.path),
+                    url: format!("{}{tail}", index.url),
+                    permalink: format!("{}{tail}", index.permalink),
+                }
+            };
+            let addr = address_of(p);
+            let title = if pages > 1 {
+                format!("Sources, page {} of {pages}", p + 1)
+            } else {
+                "Sources".to_string()
+            };
+            let mut page = simple_page(site, "sources", &title, &addr);
+            page.url = &addr.url;
+            page.permalink = &addr.permalink;
+            let pager = Pager {
+                current: p + 1,
+                total: pages,
+                prev_url: (p > 0).then(|| address_of(p - 1).url),
+                next_url: (p + 1 < pages).then(|| address_of(p + 1).url),
+                first: (start + 1).min(site.sources.len()),
+                last: end.max(start),
+                rows: site.sources.len(),
+            };
+            ctx.insert("page", &page);
+            ctx.insert("pager", &pager);
             ctx.insert_value("sources", tera::Value::from(rows));
             (
                 "sources.html",
-                output_path(&site.sources_address.path),
+                output_path(&addr.path),
                 "the source index".to_string(),
             )
         }

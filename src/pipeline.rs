@@ -1389,7 +1389,7 @@ pub fn rebuild_briefs(
         })
         .collect();
     if !counts_same {
-        jobs.push(pages::Job::Sources);
+        jobs.extend(pages::sources_jobs(site));
     }
     if !claims_same {
         let same_counts = indexes

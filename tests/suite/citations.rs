@@ -455,3 +455,60 @@ fn a_citation_shown_in_code_relates_no_briefs() {
         ["Source M"]
     );
 }
+
+#[test]
+fn a_long_source_index_is_split_into_linked_pages() {
+    let sources: String = (1..=1001)
+        .map(|i| format!("s{i:04}:\n  title: Source {i:04}\n  publisher: P\n  date: 2020\n"))
+        .collect();
+    let body: String = (1..=1001)
+        .map(|i| format!("Output rose [@s{i:04}].\n\n"))
+        .collect();
+    let site = TestSite::new();
+    site.write("content/sources.yaml", sources);
+    site.write("content/a.md", brief("A", "2024-01-01", &body));
+    site.build().assert_ok();
+
+    let first = site.html("public/sources/index.html");
+    let titles = first.texts(".source-index-title");
+    assert_eq!(titles.len(), 1000);
+    assert_eq!(
+        (titles[0].as_str(), titles[999].as_str()),
+        ("Source 0001", "Source 1000")
+    );
+    assert_eq!(first.all("nav.pager").len(), 2);
+    assert!(first.texts("nav.pager")[0].contains("Page 1 of 2: sources 1 to 1000 of 1001"));
+    assert_eq!(
+        first.attr("nav.pager:first-of-type a[rel=next]", "href"),
+        "/sources/page/2/"
+    );
+    assert!(first.all("a[rel=prev]").is_empty());
+
+    let second = site.html("public/sources/page/2/index.html");
+    assert_eq!(second.texts(".source-index-title"), ["Source 1001"]);
+    assert!(second.texts("nav.pager")[0].contains("Page 2 of 2: sources 1001 to 1001 of 1001"));
+    assert_eq!(
+        second.attr("nav.pager:first-of-type a[rel=prev]", "href"),
+        "/sources/"
+    );
+    assert!(second.all("a[rel=next]").is_empty());
+    assert_eq!(
+        second.attr("link[rel=canonical]", "href"),
+        "https://example.org/sources/page/2/"
+    );
+    assert!(second.texts("title")[0].starts_with("Sources, page 2 of 2"));
+    // Counts on a later page are the source's own.
+    assert!(second.texts(".source-counts")[0].contains("Cited in 1 brief (1 note, 0 claims)"));
+    // A source's own page is where it always was.
+    assert!(site.exists("public/sources/s1001/index.html"));
+
+    // An index of one page has no pager.
+    let small = built();
+    assert!(
+        small
+            .html("public/sources/index.html")
+            .all("nav.pager")
+            .is_empty()
+    );
+    assert!(!small.exists("public/sources/page"));
+}
