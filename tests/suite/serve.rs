@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::support::{TestSite, bin};
+use crate::support::{TestSite, bin, brief};
 
 /// A running server, stopped (SIGTERM, then kill) when dropped.
 struct Server {
@@ -241,6 +241,45 @@ fn survives_moving_the_brief_folder() {
     );
 }
 
+/// Asserts that `serve`'s output in `out` is what `build` makes of the same files (the search
+/// index aside: `serve` rebuilds it on full rebuilds only, as documented).
+fn same_as_full_build(
+    site: &TestSite,
+    preview: &TestSite,
+    out: &std::path::Path,
+    url: &str,
+    label: &str,
+) {
+    let full = preview.path(&format!("full-{label}"));
+    let run = bin()
+        .args(["build", "--root"])
+        .arg(site.root())
+        .args(["--base-url", &url, "--output"])
+        .arg(&full)
+        .current_dir(preview.root())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The search index is rebuilt on full rebuilds only (documented); compare the rest.
+    let no_search = |v: Vec<(std::path::PathBuf, Vec<u8>)>| {
+        v.into_iter()
+            .filter(|(p, _)| !p.starts_with("pagefind"))
+            .collect::<Vec<_>>()
+    };
+    let a = no_search(crate::support::snapshot(&out));
+    let b = no_search(crate::support::snapshot(&full));
+    let names =
+        |v: &[(std::path::PathBuf, Vec<u8>)]| v.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b), "{label}: different files");
+    for ((p, x), (_, y)) in a.iter().zip(&b) {
+        assert!(x == y, "{label}: {p:?} differs from a full build");
+    }
+}
+
 #[test]
 fn a_partial_rebuild_equals_a_full_build_of_the_same_files() {
     let site = TestSite::fixture("cited");
@@ -250,37 +289,7 @@ fn a_partial_rebuild_equals_a_full_build_of_the_same_files() {
     let url = server.url.clone();
     let mut events = subscribe(server.port);
     std::thread::sleep(Duration::from_millis(300));
-    let compare = |label: &str| {
-        let full = preview.path(&format!("full-{label}"));
-        let run = bin()
-            .args(["build", "--root"])
-            .arg(site.root())
-            .args(["--base-url", &url, "--output"])
-            .arg(&full)
-            .current_dir(preview.root())
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        // The search index is rebuilt on full rebuilds only (documented); compare the rest.
-        let no_search = |v: Vec<(std::path::PathBuf, Vec<u8>)>| {
-            v.into_iter()
-                .filter(|(p, _)| !p.starts_with("pagefind"))
-                .collect::<Vec<_>>()
-        };
-        let a = no_search(crate::support::snapshot(&out));
-        let b = no_search(crate::support::snapshot(&full));
-        let names = |v: &[(std::path::PathBuf, Vec<u8>)]| {
-            v.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>()
-        };
-        assert_eq!(names(&a), names(&b), "{label}: different files");
-        for ((p, x), (_, y)) in a.iter().zip(&b) {
-            assert!(x == y, "{label}: {p:?} differs from a full build");
-        }
-    };
+    let compare = |label: &str| same_as_full_build(&site, &preview, &out, &url, label);
     // A body edit: a new sentence with a figure and a citation (claims, notes, source pages).
     let path = site.path("content/minerals.md");
     let text = std::fs::read_to_string(&path).unwrap();
@@ -313,4 +322,35 @@ fn a_partial_rebuild_equals_a_full_build_of_the_same_files() {
     std::fs::write(&path, text).unwrap();
     wait_event(&mut events, "reload");
     compare("front matter");
+}
+
+#[test]
+fn a_source_index_page_gone_after_an_edit_is_gone_from_the_preview() {
+    // 1,000 site-wide sources and one more defined in a brief: two index pages, until the
+    // brief no longer defines it (its sources changed: `serve` rebuilds the whole site and
+    // must drop the page no longer made).
+    let sources: String = (1..=1000)
+        .map(|i| format!("s{i:04}:\n  title: Source {i:04}\n  publisher: P\n  date: 2020\n"))
+        .collect();
+    let cites: String = (1..=1000)
+        .map(|i| format!("Cited [@s{i:04}].\n\n"))
+        .collect();
+    let site = TestSite::new();
+    site.write("content/sources.yaml", sources);
+    site.write("content/a.md", brief("A", "2024-01-01", &cites));
+    let own = "---\ntitle: B\ndate: 2024-01-02\nsources:\n  own:\n    title: Own\n    publisher: P\n    date: 2020\n---\nCited [@own].\n";
+    site.write("content/b.md", own);
+    let preview = TestSite::bare();
+    let out = preview.path("preview");
+    let server = start_with(&site, &["--output".as_ref(), out.as_os_str()]);
+    let mut events = subscribe(server.port);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(out.join("sources/page/2/index.html").is_file());
+    site.write(
+        "content/b.md",
+        "---\ntitle: B\ndate: 2024-01-02\nsources: {}\n---\nNothing cited.\n",
+    );
+    wait_event(&mut events, "reload");
+    assert!(!out.join("sources/page/2/index.html").exists());
+    same_as_full_build(&site, &preview, &out, &server.url, "one page fewer");
 }
