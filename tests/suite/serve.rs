@@ -254,7 +254,7 @@ fn same_as_full_build(
     let run = bin()
         .args(["build", "--root"])
         .arg(site.root())
-        .args(["--base-url", &url, "--output"])
+        .args(["--base-url", url, "--output"])
         .arg(&full)
         .current_dir(preview.root())
         .output()
@@ -270,7 +270,7 @@ fn same_as_full_build(
             .filter(|(p, _)| !p.starts_with("pagefind"))
             .collect::<Vec<_>>()
     };
-    let a = no_search(crate::support::snapshot(&out));
+    let a = no_search(crate::support::snapshot(out));
     let b = no_search(crate::support::snapshot(&full));
     let names =
         |v: &[(std::path::PathBuf, Vec<u8>)]| v.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
