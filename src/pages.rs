@@ -386,7 +386,7 @@ struct BriefCtx<'a> {
     words: usize,
     reading_minutes: usize,
     notes: Vec<Note<'a>>,
-    sources: Vec<SourceRef<'a>>,
+    sources: Vec<SourceRef>,
     /// Listing entries ([`BriefItem`]), shared from [`Shared`].
     related: Vec<tera::Value>,
 }
@@ -398,11 +398,11 @@ struct Note<'a> {
 }
 
 #[derive(Serialize)]
-struct SourceRef<'a> {
+struct SourceRef {
     key: String,
     url: String,
     /// The formatted reference entry (escaped HTML).
-    html: &'a str,
+    html: String,
 }
 
 #[derive(Serialize)]
@@ -536,7 +536,7 @@ fn simple_page<'a>(
     }
 }
 
-fn source_ref<'a>(site: &Site, shared: &'a Shared, key: &str) -> Option<SourceRef<'a>> {
+fn source_ref(site: &Site, shared: &Shared, key: &str) -> Option<SourceRef> {
     let i = *site.source_index.get(key)?;
     Some(SourceRef {
         key: key.to_string(),
@@ -641,9 +641,6 @@ fn output_path(page_path: &str) -> String {
 /// lists).
 pub struct Shared {
     site: tera::Value,
-    /// Each source's reference entry (by index into `site.sources`), made on first use: a
-    /// brief, the source index and the source's own page all show it.
-    references: Vec<std::sync::OnceLock<tera::Value>>,
     items: Vec<tera::Value>,
     /// Theme strings (`t`) by page language.
     labels: std::collections::HashMap<String, tera::Value>,
@@ -691,7 +688,6 @@ impl Shared {
         }
         Ok(Shared {
             site: to_value(&site_ctx(site))?,
-            references: site.sources.iter().map(|_| Default::default()).collect(),
             items,
             labels,
             source_claims: Default::default(),
@@ -724,19 +720,12 @@ impl Shared {
         }
     }
 
-    /// The reference entry of source `i` of `site.sources`.
-    fn reference(&self, site: &Site, i: usize) -> Option<&str> {
-        self.reference_value(site, i)?.as_str()
-    }
-
-    /// The reference entry of source `i` as a template value: cloning it shares the text.
-    fn reference_value(&self, site: &Site, i: usize) -> Option<&tera::Value> {
-        let cell = self.references.get(i)?;
-        if let Some(done) = cell.get() {
-            return Some(done);
-        }
+    /// The reference entry of source `i` of `site.sources`, made each time it is shown (a
+    /// brief, the source index and the source's own page show it): kept for all sources, the
+    /// entries would add a tenth to a large site's memory.
+    fn reference(&self, site: &Site, i: usize) -> Option<String> {
         let source = site.bib.get(&site.sources.get(i)?.key)?;
-        Some(cell.get_or_init(|| tera::Value::from(crate::bibliography::reference(source))))
+        Some(crate::bibliography::reference(source))
     }
 
     fn items(&self, briefs: impl Iterator<Item = usize>) -> tera::Value {
@@ -967,7 +956,7 @@ pub fn render(
                     row.insert("title".into(), s.title.as_str().into());
                     row.insert("url".into(), e.address.url.as_str().into());
                     row.insert("kind".into(), s.kind.name().into());
-                    row.insert("html".into(), shared.reference_value(site, i)?.clone());
+                    row.insert("html".into(), shared.reference(site, i)?.into());
                     row.insert("briefs".into(), count(e.brief_count));
                     row.insert("citations".into(), count(e.citations.len()));
                     row.insert("claims".into(), count(claim_counts[i]));
@@ -1075,7 +1064,7 @@ pub fn render(
                 archived_url: Option<&'a str>,
                 accessed: Option<String>,
                 note: Option<&'a str>,
-                reference: &'a str,
+                reference: String,
                 cited_in: Vec<CitingBrief<'a>>,
             }
             let mut page = simple_page(site, "source", &s.title, &e.address);
