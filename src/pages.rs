@@ -29,7 +29,10 @@ pub enum Job {
     Search,
     NotFound,
     Feed,
-    Sitemap,
+    /// One file of the sitemap (the only one, `sitemap.xml`, on most sites).
+    Sitemap(usize),
+    /// `sitemap.xml` as the index of the sitemap's files, when there are several.
+    SitemapIndex,
     Robots,
 }
 
@@ -45,7 +48,9 @@ pub fn jobs(site: &Site) -> Vec<Job> {
         jobs.push(Job::Search);
     }
     jobs.extend((0..site.sources.len()).map(Job::Source));
-    jobs.extend([Job::NotFound, Job::Feed, Job::Sitemap, Job::Robots]);
+    jobs.extend([Job::NotFound, Job::Feed]);
+    jobs.extend(sitemap_jobs(site));
+    jobs.push(Job::Robots);
     jobs
 }
 
@@ -65,8 +70,13 @@ pub fn schedule(jobs: &[Job]) -> Vec<usize> {
     let weight = |job: &Job| match job {
         Job::ClaimsJson => 0,
         Job::Brief(_) => 1,
-        Job::Sources(_) | Job::Section(_) | Job::Sitemap | Job::Feed | Job::Tags | Job::Search => 2,
-        Job::Tag(_) | Job::Claims(_) | Job::NotFound | Job::Robots => 3,
+        Job::Sources(_)
+        | Job::Section(_)
+        | Job::Sitemap(_)
+        | Job::Feed
+        | Job::Tags
+        | Job::Search => 2,
+        Job::Tag(_) | Job::Claims(_) | Job::NotFound | Job::Robots | Job::SitemapIndex => 3,
         Job::Source(_) => 4,
     };
     let mut order: Vec<usize> = (0..jobs.len()).collect();
@@ -81,6 +91,107 @@ pub const SOURCES_PER_PAGE: usize = 1000;
 /// The source index's pages (one, even when empty).
 pub fn sources_jobs(site: &Site) -> impl Iterator<Item = Job> {
     (0..site.sources.len().div_ceil(SOURCES_PER_PAGE).max(1)).map(Job::Sources)
+}
+
+/// URLs per sitemap file. The protocol allows 50,000; a site with more URLs than this gets
+/// `sitemap1.xml`, `sitemap2.xml`, ... and `sitemap.xml` becomes their index (as Zola does,
+/// with smaller files: each renders on its own core, and less is in memory at once).
+pub const SITEMAP_URLS_PER_FILE: usize = 10_000;
+
+/// One `<url>` of the sitemap.
+#[derive(Serialize)]
+struct Url<'a> {
+    loc: &'a str,
+    lastmod: Option<String>,
+    alternates: Vec<Alternate<'a>>,
+}
+
+/// Every URL the sitemap lists, sorted.
+fn sitemap_urls(site: &Site) -> Vec<Url<'_>> {
+    let mut urls: Vec<Url> = Vec::new();
+    for s in &site.sections {
+        urls.push(Url {
+            loc: &s.address.permalink,
+            lastmod: None,
+            alternates: Vec::new(),
+        });
+    }
+    for b in &site.briefs {
+        let mut alternates: Vec<Alternate> = Vec::new();
+        if !b.translations.is_empty() {
+            alternates.push(Alternate {
+                lang: &b.lang,
+                permalink: &b.address.permalink,
+            });
+            for &t in &b.translations {
+                alternates.push(Alternate {
+                    lang: &site.briefs[t].lang,
+                    permalink: &site.briefs[t].address.permalink,
+                });
+            }
+            alternates.sort_by(|x, y| x.lang.cmp(y.lang));
+        }
+        urls.push(Url {
+            loc: &b.address.permalink,
+            lastmod: Some(b.meta.updated.unwrap_or(b.meta.date).to_string()),
+            alternates,
+        });
+    }
+    urls.push(Url {
+        loc: &site.sources_address.permalink,
+        lastmod: None,
+        alternates: Vec::new(),
+    });
+    for e in &site.sources {
+        urls.push(Url {
+            loc: &e.address.permalink,
+            lastmod: None,
+            alternates: Vec::new(),
+        });
+    }
+    urls.push(Url {
+        loc: &site.tags_address.permalink,
+        lastmod: None,
+        alternates: Vec::new(),
+    });
+    for t in &site.tags {
+        urls.push(Url {
+            loc: &t.address.permalink,
+            lastmod: None,
+            alternates: Vec::new(),
+        });
+    }
+    urls.sort_by(|a, b| a.loc.cmp(b.loc));
+    urls
+}
+
+/// How many URLs the sitemap lists (as [`sitemap_urls`], without making them).
+fn sitemap_len(site: &Site) -> usize {
+    site.sections.len() + site.briefs.len() + 1 + site.sources.len() + 1 + site.tags.len()
+}
+
+/// How many sitemap files the URLs fill.
+fn sitemap_files(site: &Site) -> usize {
+    sitemap_len(site).div_ceil(SITEMAP_URLS_PER_FILE).max(1)
+}
+
+/// The output path of sitemap file `k`: `sitemap.xml` when it is the only one.
+fn sitemap_file(site: &Site, k: usize) -> String {
+    if sitemap_files(site) == 1 {
+        "sitemap.xml".to_string()
+    } else {
+        format!("sitemap{}.xml", k + 1)
+    }
+}
+
+/// The sitemap's jobs: its files, and their index when there are several.
+pub fn sitemap_jobs(site: &Site) -> Vec<Job> {
+    let n = sitemap_files(site);
+    let mut jobs: Vec<Job> = (0..n).map(Job::Sitemap).collect();
+    if n > 1 {
+        jobs.push(Job::SitemapIndex);
+    }
+    jobs
 }
 
 /// The claims table's pages and `claims.json`.
@@ -1201,74 +1312,29 @@ pub fn render(
             ctx.insert("entries", &entries);
             ("feed.xml", "feed.xml".to_string(), "feed.xml".to_string())
         }
-        Job::Sitemap => {
-            #[derive(Serialize)]
-            struct Url<'a> {
-                loc: &'a str,
-                lastmod: Option<String>,
-                alternates: Vec<Alternate<'a>>,
-            }
-            let mut urls: Vec<Url> = Vec::new();
-            for s in &site.sections {
-                urls.push(Url {
-                    loc: &s.address.permalink,
-                    lastmod: None,
-                    alternates: Vec::new(),
-                });
-            }
-            for b in &site.briefs {
-                let mut alternates: Vec<Alternate> = Vec::new();
-                if !b.translations.is_empty() {
-                    alternates.push(Alternate {
-                        lang: &b.lang,
-                        permalink: &b.address.permalink,
-                    });
-                    for &t in &b.translations {
-                        alternates.push(Alternate {
-                            lang: &site.briefs[t].lang,
-                            permalink: &site.briefs[t].address.permalink,
-                        });
-                    }
-                    alternates.sort_by(|x, y| x.lang.cmp(y.lang));
-                }
-                urls.push(Url {
-                    loc: &b.address.permalink,
-                    lastmod: Some(b.meta.updated.unwrap_or(b.meta.date).to_string()),
-                    alternates,
-                });
-            }
-            urls.push(Url {
-                loc: &site.sources_address.permalink,
-                lastmod: None,
-                alternates: Vec::new(),
-            });
-            for e in &site.sources {
-                urls.push(Url {
-                    loc: &e.address.permalink,
-                    lastmod: None,
-                    alternates: Vec::new(),
-                });
-            }
-            urls.push(Url {
-                loc: &site.tags_address.permalink,
-                lastmod: None,
-                alternates: Vec::new(),
-            });
-            for t in &site.tags {
-                urls.push(Url {
-                    loc: &t.address.permalink,
-                    lastmod: None,
-                    alternates: Vec::new(),
-                });
-            }
-            urls.sort_by(|a, b| a.loc.cmp(b.loc));
+        Job::Sitemap(k) => {
+            let urls = sitemap_urls(site);
+            let from = k * SITEMAP_URLS_PER_FILE;
+            let to = (from + SITEMAP_URLS_PER_FILE).min(urls.len());
             ctx.insert(
                 "page",
                 &simple_page(site, "sitemap", &site.config.title, home_addr),
             );
-            ctx.insert("urls", &urls);
+            ctx.insert("urls", &urls[from.min(to)..to]);
+            let file = sitemap_file(site, k);
+            ("sitemap.xml", file.clone(), file)
+        }
+        Job::SitemapIndex => {
+            let sitemaps: Vec<String> = (0..sitemap_files(site))
+                .map(|k| format!("{}{}", home_addr.permalink, sitemap_file(site, k)))
+                .collect();
+            ctx.insert(
+                "page",
+                &simple_page(site, "sitemap", &site.config.title, home_addr),
+            );
+            ctx.insert("sitemaps", &sitemaps);
             (
-                "sitemap.xml",
+                "split_sitemap_index.xml",
                 "sitemap.xml".to_string(),
                 "sitemap.xml".to_string(),
             )

@@ -72,6 +72,10 @@ pub const EMBEDDED: &[(&str, &[u8])] = &[
         include_bytes!("../themes/default/templates/sitemap.xml"),
     ),
     (
+        "templates/split_sitemap_index.xml",
+        include_bytes!("../themes/default/templates/split_sitemap_index.xml"),
+    ),
+    (
         "templates/robots.txt",
         include_bytes!("../themes/default/templates/robots.txt"),
     ),

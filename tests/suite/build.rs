@@ -476,3 +476,61 @@ fn search_can_be_turned_off_by_flag_or_site_yaml() {
     assert!(!site.exists("public/search/index.html"));
     assert!(!nav(&site).contains(&"Search".to_string()));
 }
+
+#[test]
+fn a_sitemap_of_more_than_ten_thousand_urls_is_split_under_an_index() {
+    // 10,001 sources: with the home page, a brief, the source index and the tag index, 10,005
+    // URLs. (No search index: indexing 10,000 pages in a debug build is slow.)
+    let sources: String = (1..=10_001)
+        .map(|i| format!("s{i:05}:\n  title: Source {i:05}\n  publisher: P\n  date: 2020\n"))
+        .collect();
+    let site = TestSite::new();
+    let config = site.read("site.yaml");
+    site.write("site.yaml", format!("{config}search: false\n"));
+    site.write("content/sources.yaml", sources);
+    site.write(
+        "content/a.md",
+        crate::support::brief("A", "2024-01-01", "Cited [@s00001].\n"),
+    );
+    site.build().assert_ok();
+    let locs = |xml: &str| -> Vec<String> {
+        let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
+        doc.descendants()
+            .filter(|n| n.has_tag_name("loc"))
+            .filter_map(|n| n.text().map(str::to_string))
+            .collect()
+    };
+    let index = site.read("public/sitemap.xml");
+    let doc = roxmltree::Document::parse(&index).unwrap();
+    assert_eq!(doc.root_element().tag_name().name(), "sitemapindex");
+    assert_eq!(
+        locs(&index),
+        [
+            "https://example.org/sitemap1.xml",
+            "https://example.org/sitemap2.xml"
+        ]
+    );
+    let first = locs(&site.read("public/sitemap1.xml"));
+    let second = locs(&site.read("public/sitemap2.xml"));
+    assert_eq!((first.len(), second.len()), (10_000, 5));
+    let all: Vec<String> = first.into_iter().chain(second).collect();
+    let mut sorted = all.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(all, sorted, "every URL once, in order across the files");
+    for page in [
+        "https://example.org/",
+        "https://example.org/a/",
+        "https://example.org/sources/",
+        "https://example.org/sources/s10001/",
+        "https://example.org/tags/",
+    ] {
+        assert!(all.iter().any(|l| l == page), "{page} missing");
+    }
+    let robots = site.read("public/robots.txt");
+    assert!(
+        robots
+            .lines()
+            .any(|l| l == "Sitemap: https://example.org/sitemap.xml")
+    );
+}
