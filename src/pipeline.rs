@@ -208,7 +208,7 @@ fn load_front(opts: &Options, diags: &mut Diagnostics) -> Option<(Site, sources:
         .map(|e| {
             let file = discover::read_text(root, &e.abs).map_err(|d| vec![d])?;
             let split = front_matter::split(&file).map_err(|d| vec![d])?;
-            let meta = front_matter::parse_brief(&file, split.as_ref())?;
+            let mut meta = front_matter::parse_brief(&file, split.as_ref())?;
             let body = split.map_or(0..file.text.len(), |s| s.body);
             // Sources defined here point into the front matter: they hold only that part of
             // the text (and the line after it, shown around a problem), so that a build can
@@ -226,6 +226,15 @@ fn load_front(opts: &Options, diags: &mut Diagnostics) -> Option<(Site, sources:
                 file.clone()
             };
             let (sources, rules) = brief_extras(&front, &meta, &crate::urls::to_slash(&e.rel))?;
+            if !opts.partial_rebuilds {
+                // Read into `sources` and `rules` now. The front matter as YAML is only
+                // compared again by `serve`; the planner needs only the top-level keys'
+                // places.
+                meta.sources = None;
+                meta.claims = None;
+                meta.not_claims = None;
+                meta.keys.keep_top_level();
+            }
             let (file, cited) = if drop_bodies {
                 let cited = crate::citations::keys_in_text(&file.text[body.clone()]);
                 (front, cited)
@@ -261,14 +270,6 @@ fn load_front(opts: &Options, diags: &mut Diagnostics) -> Option<(Site, sources:
         .collect();
     let mut briefs = keep_ok(briefs, diags);
     let sections = keep_ok(sections, diags);
-    if !opts.partial_rebuilds {
-        // The front matter as YAML is only compared again by `serve`.
-        for b in &mut briefs {
-            b.meta.sources = None;
-            b.meta.claims = None;
-            b.meta.not_claims = None;
-        }
-    }
     step("read + front matter");
 
     // Every source of the site: the site-wide bibliography, then each published brief's own

@@ -27,6 +27,12 @@ impl KeyIndex {
         self.keys.get(path).cloned()
     }
 
+    /// Forgets the keys below the top level (`sources.bcg2020.url`), once the values they
+    /// point into have been read and checked.
+    pub fn keep_top_level(&mut self) {
+        self.keys.retain(|path, _| !path.contains('.'));
+    }
+
     /// The span of the *value* after `path:` on the key's line, falling back to the key.
     pub fn value_span(&self, text: &str, path: &str) -> Option<Range<usize>> {
         let key = self.get(path)?;
