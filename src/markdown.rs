@@ -67,8 +67,6 @@ pub struct Rendered {
     pub html: String,
     pub headings: Vec<Heading>,
     pub anchor_refs: Vec<AnchorRef>,
-    /// Content-relative paths of briefs this body links to.
-    pub links_to: BTreeSet<String>,
     pub excerpt: String,
     pub words: usize,
     /// Citation groups in order; group `i` is note number `i + 1`.
@@ -1107,20 +1105,17 @@ fn rewrite_dest(
     };
     let key = to_slash(&resolved);
     match targets.get(&key) {
-        Some(LinkTarget::Page(url)) => {
-            out.links_to.insert(key.clone());
-            match frag {
-                Some(f) if !f.is_empty() => {
-                    out.anchor_refs.push(AnchorRef {
-                        target: key,
-                        anchor: percent_decode(f),
-                        range: range.clone(),
-                    });
-                    format!("{url}#{f}")
-                }
-                _ => url.clone(),
+        Some(LinkTarget::Page(url)) => match frag {
+            Some(f) if !f.is_empty() => {
+                out.anchor_refs.push(AnchorRef {
+                    target: key,
+                    anchor: percent_decode(f),
+                    range: range.clone(),
+                });
+                format!("{url}#{f}")
             }
-        }
+            _ => url.clone(),
+        },
         Some(LinkTarget::Draft) => {
             out.diagnostics.push(
                 Diagnostic::error(format!("link to `{path}`, a draft that this build leaves out"))

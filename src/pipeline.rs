@@ -1034,6 +1034,10 @@ fn without_html(mut r: markdown::Rendered) -> markdown::Rendered {
     }
     r.citations.shrink_to_fit();
     r.claims.shrink_to_fit();
+    // Other pages check links to its headings' ids; their text was for its own contents list.
+    for h in &mut r.headings {
+        h.text = String::new();
+    }
     r.headings.shrink_to_fit();
     r.anchor_refs.shrink_to_fit();
     r.key_findings.shrink_to_fit();
