@@ -1003,7 +1003,7 @@ pub fn relate(site: &mut Site) {
 /// Can two figures state the same thing? Same kind (money with money, a share with a share),
 /// or percentage points written as "points".
 fn same_measure(a: &crate::markdown::Claim, b: &crate::markdown::Claim) -> bool {
-    let points = |c: &crate::markdown::Claim| c.unit == "pp" || c.unit == "pt";
+    let points = |c: &crate::markdown::Claim| matches!(&*c.unit, "pp" | "pt");
     a.kind == b.kind || (points(a) && points(b))
 }
 
