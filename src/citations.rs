@@ -6,15 +6,16 @@
 
 /// One cited source inside a bracket.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// (Kept for every citation of the site to the end of a build, hence `Box<str>`.)
 pub struct CiteItem {
     /// Text before the key (`see`), possibly empty.
-    pub prefix: String,
-    pub key: String,
+    pub prefix: Box<str>,
+    pub key: Box<str>,
     /// Text after the key's comma (`p. 4`), possibly empty.
-    pub locator: String,
+    pub locator: Box<str>,
     /// Byte offset of the `@` inside the bracket's inner text.
     #[serde(skip)]
-    pub at: usize,
+    pub at: u32,
 }
 
 /// What a bracket turned out to be.
@@ -60,7 +61,7 @@ pub fn keys_in_text(text: &str) -> Vec<String> {
         }
         let inner = &rest[..close];
         if let Bracket::Citation(items) = parse_bracket(inner) {
-            keys.extend(items.into_iter().map(|it| it.key));
+            keys.extend(items.into_iter().map(|it| String::from(it.key)));
         }
         rest = &rest[close + 1..];
     }
@@ -86,10 +87,10 @@ pub fn parse_bracket(inner: &str) -> Bracket {
             Some(Ok((prefix, key, locator, at))) => {
                 any_key = true;
                 items.push(CiteItem {
-                    prefix,
-                    key,
-                    locator,
-                    at: start + at,
+                    prefix: prefix.into(),
+                    key: key.into(),
+                    locator: locator.into(),
+                    at: u32::try_from(start + at).unwrap_or(u32::MAX),
                 });
             }
             Some(Err(msg)) => broken = broken.or(Some(msg)),
@@ -185,7 +186,7 @@ mod tests {
         match parse_bracket(inner) {
             Bracket::Citation(items) => items
                 .into_iter()
-                .map(|i| (i.prefix, i.key, i.locator))
+                .map(|i| (i.prefix.into(), i.key.into(), i.locator.into()))
                 .collect(),
             other => panic!("{inner}: {other:?}"),
         }
@@ -254,7 +255,7 @@ mod properties {
         fn brackets_never_panic(inner in "[@;,a-z0-9 .:\\-p\u{4e00}\u{20ac}]{0,40}") {
             if let Bracket::Citation(items) = parse_bracket(&inner) {
                 for it in items {
-                    prop_assert_eq!(inner.as_bytes().get(it.at), Some(&b'@'));
+                    prop_assert_eq!(inner.as_bytes().get(it.at as usize), Some(&b'@'));
                     prop_assert!(is_valid_key(&it.key));
                 }
             }

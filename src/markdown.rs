@@ -120,7 +120,7 @@ impl Claim {
         let mut out: Vec<(&str, &str)> = Vec::new();
         if let Some(g) = self.citation.and_then(|g| r.citations.get(g as usize)) {
             for it in &g.items {
-                out.push((it.key.as_str(), it.locator.as_str()));
+                out.push((&*it.key, &*it.locator));
             }
         }
         if let (Some(b), Some(rules)) = (self.binding, rules)
@@ -987,7 +987,7 @@ fn citation<'a>(
     for item in &items {
         if ctx.bib.get(&item.key).is_none() {
             ok = false;
-            let at = range.start + 1 + item.at;
+            let at = range.start + 1 + item.at as usize;
             let mut d = Diagnostic::error(format!("citation of unknown source `@{}`", item.key))
                 .at(file, at..at + 1 + item.key.len())
                 .label("no source has this key");
@@ -1220,7 +1220,7 @@ mod tests {
         );
         assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
         assert_eq!(r.citations.len(), 2);
-        assert_eq!(r.citations[0].items[0].locator, "p. 4");
+        assert_eq!(&*r.citations[0].items[0].locator, "p. 4");
         assert_eq!(
             &*r.citations[0].sentence,
             "China\u{2019}s share fell to 60%."

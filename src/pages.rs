@@ -1146,8 +1146,8 @@ pub fn render(
                     locators: g
                         .items
                         .iter()
-                        .filter(|it| it.key == e.key && !it.locator.is_empty())
-                        .map(|it| it.locator.as_str())
+                        .filter(|it| *it.key == *e.key && !it.locator.is_empty())
+                        .map(|it| &*it.locator)
                         .collect(),
                 };
                 match cited_in.last_mut() {

@@ -1174,7 +1174,7 @@ fn fingerprints(b: &site::Brief) -> [u64; 4] {
             keys.join(",")
         })
         .chain(r.citations.iter().map(|g| {
-            let keys: Vec<&str> = g.items.iter().map(|i| i.key.as_str()).collect();
+            let keys: Vec<&str> = g.items.iter().map(|i| &*i.key).collect();
             format!("@{}", keys.join(","))
         }))
         .collect();

@@ -748,8 +748,8 @@ pub fn check_anchors(site: &Site) -> Vec<Diagnostic> {
 pub fn cited_keys(r: &Rendered, rules: &crate::claims::bindings::ClaimRules) -> Vec<String> {
     let mut cited: Vec<String> = Vec::new();
     for item in r.citations.iter().flat_map(|g| &g.items) {
-        if !cited.contains(&item.key) {
-            cited.push(item.key.clone());
+        if !cited.iter().any(|k| **k == *item.key) {
+            cited.push(item.key.to_string());
         }
     }
     // Sources named by front-matter bindings are used too.
@@ -784,7 +784,7 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
             for (gi, g) in b.rendered.citations.iter().enumerate() {
                 in_group.clear();
                 for item in &g.items {
-                    if let Some(&s) = index.get(item.key.as_str())
+                    if let Some(&s) = index.get(&*item.key)
                         && !in_group.contains(&s)
                     {
                         in_group.push(s);
