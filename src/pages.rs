@@ -946,13 +946,50 @@ pub fn render(
     shared: &Shared,
     job: Job,
 ) -> Result<(String, String), Diagnostic> {
+    match prepare(site, templates, shared, job)? {
+        Prepared::Done { path, html } => Ok((path, html)),
+        Prepared::Template {
+            template,
+            path,
+            label,
+            ctx,
+        } => Ok((path, templates.render(template, &ctx, &label)?)),
+    }
+}
+
+/// A page made ready for its template, or already rendered.
+pub enum Prepared {
+    Done {
+        path: String,
+        html: String,
+    },
+    /// The template, the output path, the page's name for messages, and the context: the
+    /// caller renders it to a string or streams it to a file (a listing of every brief is a
+    /// few MB).
+    Template {
+        template: &'static str,
+        path: String,
+        label: String,
+        ctx: tera::Context,
+    },
+}
+
+/// Everything of [`render`] but the rendering of the template itself (brief pages and the
+/// claims table's pages come back rendered).
+pub fn prepare(
+    site: &Site,
+    templates: &Templates,
+    shared: &Shared,
+    job: Job,
+) -> Result<Prepared, Diagnostic> {
     let mut ctx = tera::Context::new();
     ctx.insert_value("site", shared.site.clone());
     let home_addr = &site.sections[0].address;
     let (template, out, label) = match job {
         Job::Brief(i) => {
             let b = &site.briefs[i];
-            return render_brief(site, templates, shared, i, &b.rendered, &b.cited);
+            let (path, html) = render_brief(site, templates, shared, i, &b.rendered, &b.cited)?;
+            return Ok(Prepared::Done { path, html });
         }
         Job::Section(i) => {
             let s = &site.sections[i];
@@ -1245,9 +1282,17 @@ pub fn render(
             ctx.insert("json_url", &format!("{}claims.json", home.url));
             ctx.insert("t", &labels(&site.config.language));
             let html = templates.render("claims.html", &ctx, "the claims table")?;
-            return Ok((output_path(&addr.path), html));
+            return Ok(Prepared::Done {
+                path: output_path(&addr.path),
+                html,
+            });
         }
-        Job::ClaimsJson => return Ok((CLAIMS_JSON.to_string(), claims_json(site)?)),
+        Job::ClaimsJson => {
+            return Ok(Prepared::Done {
+                path: CLAIMS_JSON.to_string(),
+                html: claims_json(site)?,
+            });
+        }
         Job::Search => {
             let home = &site.sections[0].address;
             let addr = crate::site::Address {
@@ -1261,7 +1306,10 @@ pub fn render(
             ctx.insert("page", &page);
             ctx.insert("t", &labels(&site.config.language));
             let html = templates.render("search.html", &ctx, "the search page")?;
-            return Ok(("search/index.html".to_string(), html));
+            return Ok(Prepared::Done {
+                path: "search/index.html".to_string(),
+                html,
+            });
         }
         Job::NotFound => {
             let mut page = simple_page(site, "404", "Page not found", home_addr);
@@ -1361,6 +1409,10 @@ pub fn render(
         _ => site.config.language.as_str(),
     };
     ctx.insert_value("t", shared.labels(lang));
-    let html = templates.render(template, &ctx, &label)?;
-    Ok((out, html))
+    Ok(Prepared::Template {
+        template,
+        path: out,
+        label,
+        ctx,
+    })
 }

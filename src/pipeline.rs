@@ -1019,9 +1019,40 @@ fn render_rest(
         writer.write_with(pages::CLAIMS_JSON, &mut produce)?;
         return Ok(None);
     }
-    let (path, text) = pages::render(site, templates, shared, job)?;
-    writer.write(&path, text.as_bytes())?;
-    Ok(searchable(site, job).then(|| (page_url(site, &path), text)))
+    let (template, path, label, ctx) = match pages::prepare(site, templates, shared, job)? {
+        pages::Prepared::Done { path, html } => {
+            writer.write(&path, html.as_bytes())?;
+            return Ok(searchable(site, job).then(|| (page_url(site, &path), html)));
+        }
+        pages::Prepared::Template {
+            template,
+            path,
+            label,
+            ctx,
+        } => (template, path, label, ctx),
+    };
+    if searchable(site, job) {
+        let html = templates.render(template, &ctx, &label)?;
+        writer.write(&path, html.as_bytes())?;
+        return Ok(Some((page_url(site, &path), html)));
+    }
+    // Streamed to its file: the home page and a section listing 10,000 briefs are 5 MB each.
+    let mut failed = None;
+    let written = {
+        let mut produce = |w: &mut dyn std::io::Write| {
+            templates
+                .render_into(template, &ctx, &label, w)
+                .unwrap_or_else(|d| {
+                    failed = Some(d);
+                    Err(std::io::Error::other("the template failed"))
+                })
+        };
+        writer.write_with(&path, &mut produce)
+    };
+    match failed {
+        Some(d) => Err(d),
+        None => written.map(|()| None),
+    }
 }
 
 /// A parsed body without what only its own page shows (the HTML and the notes' HTML).

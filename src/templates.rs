@@ -81,6 +81,29 @@ impl Templates {
     }
 }
 
+impl Templates {
+    /// Renders `name` with `ctx` into `out` as it goes, never whole in memory; `page` names
+    /// the page for the message. A template error comes back as the diagnostic; a write
+    /// error as the writer's error.
+    pub fn render_into(
+        &self,
+        name: &str,
+        ctx: &tera::Context,
+        page: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<std::io::Result<()>, Diagnostic> {
+        // Tera writes in small pieces.
+        let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, out);
+        match self.tera.render_to(name, ctx, &mut buffered) {
+            Ok(()) => Ok(std::io::Write::flush(&mut buffered)),
+            Err(e) => match e.kind() {
+                tera::ErrorKind::Io(_) => Ok(Err(std::io::Error::other(e.to_string()))),
+                _ => Err(convert(&e, &self.files, Some(page))),
+            },
+        }
+    }
+}
+
 fn convert(
     e: &tera::Error,
     files: &BTreeMap<String, Arc<SourceText>>,
