@@ -211,6 +211,8 @@ pub struct Context<'a> {
     pub targets: &'a BTreeMap<String, LinkTarget>,
     pub bib: &'a Bibliography,
     pub base_url: &'a url::Url,
+    /// Whether to make the body's HTML: `check` needs only what the parse finds.
+    pub html: bool,
 }
 
 impl Context<'_> {
@@ -599,6 +601,9 @@ pub fn render(
     }
     out.words = text_words;
     out.excerpt = truncate_chars(out.excerpt.trim(), 300);
+    if !ctx.html {
+        return out;
+    }
     let mut html = String::with_capacity(src.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, html_events.into_iter());
     out.html = if out.claims.is_empty() {
@@ -1196,6 +1201,7 @@ mod tests {
             targets: &targets,
             bib,
             base_url: &base,
+            html: true,
         };
         render(&file, 0..body.len(), Path::new("briefs/a.md"), &ctx, None)
     }
@@ -1397,7 +1403,12 @@ mod properties {
             let bib = Bibliography::build(defs).0;
             let targets = BTreeMap::new();
             let base = url::Url::parse("https://example.org/").unwrap();
-            let ctx = Context { targets: &targets, bib: &bib, base_url: &base };
+            let ctx = Context {
+                targets: &targets,
+                bib: &bib,
+                base_url: &base,
+                html: true,
+            };
             let rules = ClaimRules::default();
             let r = render(&file, 0..body.len(), Path::new("a.md"), &ctx, Some(&rules));
             for c in &r.claims {

@@ -329,6 +329,7 @@ fn parse_bodies(
         targets: &site.link_targets,
         bib: &bib,
         base_url: &base_url,
+        html: keep_html,
     };
     // Parse every body in parallel; each depends only on its own text and the link targets.
     // Only `serve` renders pages from these parses (`keep_html`): `check`, `claims list` and a
@@ -377,6 +378,7 @@ fn render_sections(site: &mut Site, bib: &sources::Bibliography, diags: &mut Dia
         targets: &site.link_targets,
         bib,
         base_url: &base_url,
+        html: true,
     };
     for s in &mut site.sections {
         if let Some((file, body)) = &s.index_file {
@@ -747,6 +749,7 @@ fn stream(
             targets: &site.link_targets,
             bib: &bib,
             base_url: &base_url,
+            html: true,
         };
         site.briefs
             .par_iter()
@@ -813,6 +816,7 @@ fn stream(
             targets: &site.link_targets,
             bib: &site.bib,
             base_url: &base_url,
+            html: true,
         };
         // Parse, render and write; keep the parse without its HTML. In chunks, so that each
         // chunk's warnings are merged (and cut down) before the next is parsed.
@@ -907,6 +911,7 @@ fn stream(
             targets: &site.link_targets,
             bib: &site.bib,
             base_url: &base_url,
+            html: true,
         };
         let again: Vec<(usize, Page)> = (0..site.briefs.len())
             .into_par_iter()
@@ -1305,6 +1310,7 @@ pub fn rebuild_briefs(
             targets: &targets,
             bib: &bib,
             base_url: &base_url,
+            html: true,
         };
         for &i in &indexes {
             let b = &site.briefs[i];
