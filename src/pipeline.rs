@@ -743,8 +743,11 @@ fn stream(
     let mut timer = Timer::new("  ");
     let base_url = site.config.base_url.clone();
     // The sources each brief cites, from its raw text. A brief without a summary is parsed
-    // now: other pages list it with its excerpt.
-    let early: Vec<(Vec<String>, Option<markdown::Rendered>)> = {
+    // now: other pages list it with its excerpt. Its text is kept, as the pass below keeps
+    // others', if a check after the pass may point into its body.
+    type Text = (Arc<SourceText>, std::ops::Range<usize>);
+    type Early = (Vec<String>, Option<(markdown::Rendered, Option<Text>)>);
+    let early: Vec<Early> = {
         let ctx = markdown::Context {
             targets: &site.link_targets,
             bib: &bib,
@@ -766,12 +769,18 @@ fn stream(
                     let rel = PathBuf::from(&b.key);
                     match b.body_text(root) {
                         Ok((file, body)) => {
-                            markdown::render(&file, body, &rel, &ctx, Some(&b.rules))
+                            let r =
+                                markdown::render(&file, body.clone(), &rel, &ctx, Some(&b.rules));
+                            let keep = !r.anchor_refs.is_empty() || !b.translations.is_empty();
+                            (r, keep.then_some((file, body)))
                         }
-                        Err(d) => markdown::Rendered {
-                            diagnostics: vec![d],
-                            ..Default::default()
-                        },
+                        Err(d) => {
+                            let r = markdown::Rendered {
+                                diagnostics: vec![d],
+                                ..Default::default()
+                            };
+                            (r, None)
+                        }
                     }
                 });
                 (keys, parsed)
@@ -786,11 +795,15 @@ fn stream(
     for (i, (keys, parsed)) in early.into_iter().enumerate() {
         site.briefs[i].cited = keys.clone();
         guessed.push(keys);
-        if let Some(mut r) = parsed {
+        if let Some((mut r, text)) = parsed {
             early_diags.resize_with(i + 1, Vec::new);
             early_diags[i] = std::mem::take(&mut r.diagnostics);
             site.briefs[i].rendered = r;
             parsed_early[i] = true;
+            if let Some((file, body)) = text {
+                site.briefs[i].file = file;
+                site.briefs[i].body = body;
+            }
         }
     }
     site::relate(&mut site);
@@ -810,7 +823,7 @@ fn stream(
     let mut parsed: Vec<Option<markdown::Rendered>> = Vec::with_capacity(n);
     // Each brief's text, read by the pass and let go once its page is written, unless a
     // check after the pass may point into its body (a link to an anchor, a translation).
-    let mut kept: Vec<(usize, Arc<SourceText>, std::ops::Range<usize>)> = Vec::new();
+    let mut kept: Vec<(usize, Text)> = Vec::new();
     {
         let ctx = markdown::Context {
             targets: &site.link_targets,
@@ -822,11 +835,7 @@ fn stream(
         // chunk's warnings are merged (and cut down) before the next is parsed.
         const CHUNK: usize = 1024;
         for start in (0..n).step_by(CHUNK) {
-            type Parsed = (
-                Option<markdown::Rendered>,
-                Page,
-                Option<(Arc<SourceText>, std::ops::Range<usize>)>,
-            );
+            type Parsed = (Option<markdown::Rendered>, Page, Option<Text>);
             let pass: Vec<Parsed> = (start..(start + CHUNK).min(n))
                 .into_par_iter()
                 .map(|i| {
@@ -857,7 +866,7 @@ fn stream(
                 })
                 .collect();
             for (i, (mut fresh, written, text)) in (start..).zip(pass) {
-                kept.extend(text.map(|(file, body)| (i, file, body)));
+                kept.extend(text.map(|t| (i, t)));
                 match &mut fresh {
                     Some(r) => diags.extend(std::mem::take(&mut r.diagnostics)),
                     None => diags.extend(
@@ -881,7 +890,7 @@ fn stream(
     for (b, fresh) in site.briefs.iter_mut().zip(parsed) {
         b.rendered = without_html(fresh.unwrap_or_else(|| std::mem::take(&mut b.rendered)));
     }
-    for (i, file, body) in kept {
+    for (i, (file, body)) in kept {
         site.briefs[i].file = file;
         site.briefs[i].body = body;
     }

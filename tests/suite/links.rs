@@ -106,3 +106,32 @@ fn links_out_of_content_are_refused() {
     site.build()
         .assert_error(&["content/a.md:5:1", "points outside content/"]);
 }
+
+#[test]
+fn a_missing_anchor_deep_in_a_body_is_reported_at_its_line() {
+    // Links past the body's first line, in a brief without a summary (its listing shows its
+    // excerpt, so it is parsed before the others) and in one with a summary.
+    let site = TestSite::new();
+    site.write(
+        "content/a.md",
+        brief("A", "2024-01-01", "## Supply chains\n\nText.\n"),
+    );
+    site.write(
+        "content/b.md",
+        brief(
+            "B",
+            "2024-01-01",
+            "First paragraph.\n\nSee [a](a.md#supply-chain).\n",
+        ),
+    );
+    site.write(
+        "content/c.md",
+        "---\ntitle: C\ndate: 2024-01-01\nsummary: S.\n---\nFirst.\n\nSee [a](a.md#supply).\n",
+    );
+    site.build().assert_error(&[
+        "content/b.md:7:5",
+        "anchor `#supply-chain` does not exist in content/a.md",
+        "content/c.md:8:5",
+        "anchor `#supply` does not exist in content/a.md",
+    ]);
+}
