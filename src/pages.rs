@@ -106,66 +106,70 @@ struct Url<'a> {
     alternates: Vec<Alternate<'a>>,
 }
 
-/// Every URL the sitemap lists, sorted.
-fn sitemap_urls(site: &Site) -> Vec<Url<'_>> {
-    let mut urls: Vec<Url> = Vec::new();
-    for s in &site.sections {
-        urls.push(Url {
-            loc: &s.address.permalink,
-            lastmod: None,
-            alternates: Vec::new(),
-        });
-    }
-    for b in &site.briefs {
-        let mut alternates: Vec<Alternate> = Vec::new();
-        if !b.translations.is_empty() {
-            alternates.push(Alternate {
-                lang: &b.lang,
-                permalink: &b.address.permalink,
-            });
-            for &t in &b.translations {
-                alternates.push(Alternate {
-                    lang: &site.briefs[t].lang,
-                    permalink: &site.briefs[t].address.permalink,
-                });
-            }
-            alternates.sort_by(|x, y| x.lang.cmp(y.lang));
-        }
-        urls.push(Url {
-            loc: &b.address.permalink,
-            lastmod: Some(b.meta.updated.unwrap_or(b.meta.date).to_string()),
-            alternates,
-        });
-    }
-    urls.push(Url {
-        loc: &site.sources_address.permalink,
-        lastmod: None,
-        alternates: Vec::new(),
-    });
-    for e in &site.sources {
-        urls.push(Url {
-            loc: &e.address.permalink,
-            lastmod: None,
-            alternates: Vec::new(),
-        });
-    }
-    urls.push(Url {
-        loc: &site.tags_address.permalink,
-        lastmod: None,
-        alternates: Vec::new(),
-    });
-    for t in &site.tags {
-        urls.push(Url {
-            loc: &t.address.permalink,
-            lastmod: None,
-            alternates: Vec::new(),
-        });
-    }
-    urls.sort_by(|a, b| a.loc.cmp(b.loc));
-    urls
+/// What a sitemap URL is the address of: (0 a section, 1 a brief, 2 the source index, 3 a
+/// source, 4 the tag index, 5 a tag; index in its list).
+type SitemapEntry = (u8, u32);
+
+/// Every page the sitemap lists, in the order of their URLs.
+fn sitemap_order(site: &Site) -> Vec<SitemapEntry> {
+    let n = |len: usize| 0..u32::try_from(len).unwrap_or(u32::MAX);
+    let mut entries: Vec<SitemapEntry> = n(site.sections.len())
+        .map(|i| (0, i))
+        .chain(n(site.briefs.len()).map(|i| (1, i)))
+        .chain([(2, 0)])
+        .chain(n(site.sources.len()).map(|i| (3, i)))
+        .chain([(4, 0)])
+        .chain(n(site.tags.len()).map(|i| (5, i)))
+        .collect();
+    entries.sort_by(|&a, &b| sitemap_loc(site, a).cmp(sitemap_loc(site, b)));
+    entries
 }
 
-/// How many URLs the sitemap lists (as [`sitemap_urls`], without making them).
+fn sitemap_loc(site: &Site, (kind, i): SitemapEntry) -> &str {
+    let i = i as usize;
+    match kind {
+        0 => &site.sections[i].address.permalink,
+        1 => &site.briefs[i].address.permalink,
+        2 => &site.sources_address.permalink,
+        3 => &site.sources[i].address.permalink,
+        4 => &site.tags_address.permalink,
+        _ => &site.tags[i].address.permalink,
+    }
+}
+
+/// The `<url>` of a sitemap entry: briefs have a date and their translations.
+fn sitemap_url(site: &Site, entry: SitemapEntry) -> Url<'_> {
+    let loc = sitemap_loc(site, entry);
+    let (1, i) = entry else {
+        return Url {
+            loc,
+            lastmod: None,
+            alternates: Vec::new(),
+        };
+    };
+    let b = &site.briefs[i as usize];
+    let mut alternates: Vec<Alternate> = Vec::new();
+    if !b.translations.is_empty() {
+        alternates.push(Alternate {
+            lang: &b.lang,
+            permalink: &b.address.permalink,
+        });
+        for &t in &b.translations {
+            alternates.push(Alternate {
+                lang: &site.briefs[t].lang,
+                permalink: &site.briefs[t].address.permalink,
+            });
+        }
+        alternates.sort_by(|x, y| x.lang.cmp(y.lang));
+    }
+    Url {
+        loc,
+        lastmod: Some(b.meta.updated.unwrap_or(b.meta.date).to_string()),
+        alternates,
+    }
+}
+
+/// How many URLs the sitemap lists (as [`sitemap_order`], without sorting them).
 fn sitemap_len(site: &Site) -> usize {
     site.sections.len() + site.briefs.len() + 1 + site.sources.len() + 1 + site.tags.len()
 }
@@ -758,6 +762,8 @@ pub struct Shared {
     /// How many sourced claims rely on each source (by index into `site.sources`), counted
     /// on first use.
     source_claims: std::sync::OnceLock<Vec<usize>>,
+    /// The sitemap's pages in order, sorted once for all its files.
+    sitemap: std::sync::OnceLock<Vec<SitemapEntry>>,
 }
 
 impl Shared {
@@ -802,7 +808,12 @@ impl Shared {
             items,
             labels,
             source_claims: Default::default(),
+            sitemap: Default::default(),
         })
+    }
+
+    fn sitemap_order(&self, site: &Site) -> &[SitemapEntry] {
+        self.sitemap.get_or_init(|| sitemap_order(site))
     }
 
     /// How many sourced claims rely on source `i` of `site.sources`, for each `i`.
@@ -1361,14 +1372,18 @@ pub fn prepare(
             ("feed.xml", "feed.xml".to_string(), "feed.xml".to_string())
         }
         Job::Sitemap(k) => {
-            let urls = sitemap_urls(site);
+            let order = shared.sitemap_order(site);
             let from = k * SITEMAP_URLS_PER_FILE;
-            let to = (from + SITEMAP_URLS_PER_FILE).min(urls.len());
+            let to = (from + SITEMAP_URLS_PER_FILE).min(order.len());
+            let urls: Vec<Url> = order[from.min(to)..to]
+                .iter()
+                .map(|&e| sitemap_url(site, e))
+                .collect();
             ctx.insert(
                 "page",
                 &simple_page(site, "sitemap", &site.config.title, home_addr),
             );
-            ctx.insert("urls", &urls[from.min(to)..to]);
+            ctx.insert("urls", &urls);
             let file = sitemap_file(site, k);
             ("sitemap.xml", file.clone(), file)
         }
