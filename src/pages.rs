@@ -293,13 +293,45 @@ fn claims_json(site: &Site) -> Result<String, Diagnostic> {
     String::from_utf8(out).map_err(|e| Diagnostic::error(format!("cannot write claims.json: {e}")))
 }
 
-/// The path of page `i` of the claims table (`claims/`, `claims/page/2/`, ...).
-fn claims_page_path(i: usize) -> String {
-    if i == 0 {
-        "claims/".to_string()
+/// Page `p` (0-based) of a listing split in `pages` pages of `per` rows, `rows` in all, whose
+/// first page is at `first`: its address (`first`, then `first` + `page/2/`, ...), its title
+/// (`name`, or "name, page 2 of 5") and its pager.
+fn paged(
+    first: &Address,
+    name: &str,
+    p: usize,
+    pages: usize,
+    per: usize,
+    rows: usize,
+) -> (Address, String, Pager) {
+    let address_of = |k: usize| {
+        let tail = if k == 0 {
+            String::new()
+        } else {
+            format!("page/{}/", k + 1)
+        };
+        Address {
+            path: format!("{}{tail}", first.path),
+            url: format!("{}{tail}", first.url),
+            permalink: format!("{}{tail}", first.permalink),
+        }
+    };
+    let title = if pages > 1 {
+        format!("{name}, page {} of {pages}", p + 1)
     } else {
-        format!("claims/page/{}/", i + 1)
-    }
+        name.to_string()
+    };
+    let start = p * per;
+    let pager = Pager {
+        current: p + 1,
+        total: pages,
+        prev_url: (p > 0).then(|| address_of(p - 1).url),
+        next_url: (p + 1 < pages).then(|| address_of(p + 1).url),
+        first: (start + 1).min(rows),
+        last: (start + per).min(rows).max(start),
+        rows,
+    };
+    (address_of(p), title, pager)
 }
 
 #[derive(Serialize)]
@@ -1122,37 +1154,15 @@ pub fn prepare(
                     Some(tera::Value::from(row))
                 })
                 .collect();
-            let index = &site.sources_address;
-            let address_of = |k: usize| {
-                let tail = if k == 0 {
-                    String::new()
-                } else {
-                    format!("page/{}/", k + 1)
-                };
-                crate::site::Address {
-                    path: format!("{}{tail}", index.path),
-                    url: format!("{}{tail}", index.url),
-                    permalink: format!("{}{tail}", index.permalink),
-                }
-            };
-            let addr = address_of(p);
-            let title = if pages > 1 {
-                format!("Sources, page {} of {pages}", p + 1)
-            } else {
-                "Sources".to_string()
-            };
-            let mut page = simple_page(site, "sources", &title, &addr);
-            page.url = &addr.url;
-            page.permalink = &addr.permalink;
-            let pager = Pager {
-                current: p + 1,
-                total: pages,
-                prev_url: (p > 0).then(|| address_of(p - 1).url),
-                next_url: (p + 1 < pages).then(|| address_of(p + 1).url),
-                first: (start + 1).min(site.sources.len()),
-                last: end.max(start),
-                rows: site.sources.len(),
-            };
+            let (addr, title, pager) = paged(
+                &site.sources_address,
+                "Sources",
+                p,
+                pages,
+                SOURCES_PER_PAGE,
+                site.sources.len(),
+            );
+            let page = simple_page(site, "sources", &title, &addr);
             ctx.insert("page", &page);
             ctx.insert("pager", &pager);
             ctx.insert_value("sources", tera::Value::from(rows));
@@ -1261,30 +1271,14 @@ pub fn prepare(
             let start = i * CLAIMS_PER_PAGE;
             let rows = claim_rows_in(site, start..start + CLAIMS_PER_PAGE);
             let home = &site.sections[0].address;
-            let path = claims_page_path(i);
-            let addr = crate::site::Address {
-                url: format!("{}{path}", home.url),
-                permalink: format!("{}{path}", home.permalink),
-                path,
+            let first = crate::site::Address {
+                path: "claims/".to_string(),
+                url: format!("{}claims/", home.url),
+                permalink: format!("{}claims/", home.permalink),
             };
-            let title = if pages > 1 {
-                format!("Claims, page {} of {pages}", i + 1)
-            } else {
-                "Claims".to_string()
-            };
-            let mut page = simple_page(site, "claims", &title, &addr);
-            page.url = &addr.url;
-            page.permalink = &addr.permalink;
-            let url_of = |k: usize| format!("{}{}", home.url, claims_page_path(k));
-            let pager = Pager {
-                current: i + 1,
-                total: pages,
-                prev_url: (i > 0).then(|| url_of(i - 1)),
-                next_url: (i + 1 < pages).then(|| url_of(i + 1)),
-                first: (start + 1).min(rows_total),
-                last: start + rows.len(),
-                rows: rows_total,
-            };
+            let (addr, title, pager) =
+                paged(&first, "Claims", i, pages, CLAIMS_PER_PAGE, rows_total);
+            let page = simple_page(site, "claims", &title, &addr);
             ctx.insert("page", &page);
             ctx.insert("claims", &rows);
             ctx.insert("pager", &pager);
