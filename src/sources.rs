@@ -6,7 +6,6 @@
 //! records, each with the place it is defined. Keys are global: one key defined in two places
 //! must describe the same source, or it is an error naming both places.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -157,7 +156,10 @@ pub struct Definition {
 /// repeat a key (identical, or reported as conflicting).
 #[derive(Debug, Default)]
 pub struct Bibliography {
-    pub sources: BTreeMap<String, Definition>,
+    /// In key order (as a sorted map), looked up by hashing: every citation, claim row and
+    /// source page looks its source up, and a sorted map of 45,000 keys sharing prefixes
+    /// (`imf2014-00002`) spent 3% of a build comparing them.
+    pub sources: indexmap::IndexMap<String, Definition>,
     pub repeats: Vec<Definition>,
 }
 
@@ -166,7 +168,7 @@ impl Bibliography {
     pub fn build(defs: Vec<Definition>) -> (Bibliography, Vec<Diagnostic>) {
         let mut bib = Bibliography::default();
         let mut diags = Vec::new();
-        let mut folded: BTreeMap<String, String> = BTreeMap::new();
+        let mut folded: std::collections::HashMap<String, String> = Default::default();
         for def in defs {
             let key = def.source.key.clone();
             if let Some(first) = bib.sources.get(&key) {
@@ -200,6 +202,7 @@ impl Bibliography {
             folded.insert(lower, key.clone());
             bib.sources.insert(key, def);
         }
+        bib.sources.sort_unstable_keys();
         (bib, diags)
     }
 
