@@ -3,7 +3,7 @@
 //! escaped.
 
 use crate::citations::CiteItem;
-use crate::html::{escape, escape_into};
+use crate::html::escape_into;
 use crate::sources::Source;
 
 /// Authors if there are any, else the publisher.
@@ -22,12 +22,6 @@ fn join_names(names: &[String]) -> String {
         [a, b] => format!("{a} and {b}"),
         [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
     }
-}
-
-fn title_html(s: &Source) -> String {
-    let mut out = String::new();
-    push_title(&mut out, s);
-    out
 }
 
 /// Appends the source's title, linked to its URL when it has one.
@@ -90,47 +84,51 @@ pub fn note_item(s: &Source, item: &CiteItem, source_page: &str) -> String {
 }
 
 /// A full reference entry: `Creator. Title. Publisher, date. URL. Accessed date.`
+///
+/// Written into one buffer: every brief page and source page formats its sources' entries
+/// (13,000 entries on a 1,000-brief site), and a `format!` per part cost more than the text.
 pub fn reference(s: &Source) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    use std::fmt::Write;
+    let mut out = String::with_capacity(256);
     if !s.authors.is_empty() {
-        parts.push(format!(
-            "<span class=\"source-creator\">{}</span>",
-            escape(&join_names(&s.authors))
-        ));
+        out.push_str("<span class=\"source-creator\">");
+        escape_into(&mut out, &join_names(&s.authors));
+        out.push_str("</span>. ");
     }
-    parts.push(title_html(s));
-    let mut published = Vec::new();
+    push_title(&mut out, s);
+    if s.publisher.is_some() || s.date.is_some() {
+        out.push_str(". ");
+    }
     if let Some(p) = &s.publisher {
-        published.push(escape(p));
+        escape_into(&mut out, p);
+        if s.date.is_some() {
+            out.push_str(", ");
+        }
     }
     if let Some(d) = &s.date {
-        published.push(format!(
-            "<time datetime=\"{d}\">{}</time>",
-            escape(&d.display())
-        ));
-    }
-    if !published.is_empty() {
-        parts.push(published.join(", "));
+        let _ = write!(out, "<time datetime=\"{d}\">");
+        escape_into(&mut out, &d.display());
+        out.push_str("</time>");
     }
     if let Some(u) = &s.url {
-        parts.push(format!(
-            "<a class=\"source-url\" href=\"{0}\">{0}</a>",
-            escape(u)
-        ));
+        out.push_str(". <a class=\"source-url\" href=\"");
+        escape_into(&mut out, u);
+        out.push_str("\">");
+        escape_into(&mut out, u);
+        out.push_str("</a>");
     }
     if let Some(a) = &s.accessed {
-        parts.push(format!(
-            "Accessed <time datetime=\"{a}\">{}</time>",
+        let _ = write!(
+            out,
+            ". Accessed <time datetime=\"{a}\">{}</time>",
             crate::lang::format_date(*a, "en")
-        ));
+        );
     }
     if let Some(a) = &s.archived_url {
-        parts.push(format!(
-            "<a class=\"source-archive\" href=\"{}\">Archived copy</a>",
-            escape(a)
-        ));
+        out.push_str(". <a class=\"source-archive\" href=\"");
+        escape_into(&mut out, a);
+        out.push_str("\">Archived copy</a>");
     }
-    let mut out = parts.join(". ");
     out.push('.');
     out
 }
@@ -177,5 +175,78 @@ mod tests {
         assert!(
             html.contains("Boston Consulting Group, <time datetime=\"2020-03\">March 2020</time>")
         );
+    }
+
+    /// The entry is its present parts joined by ". ", whichever fields a source has (all 64
+    /// combinations of the optional ones, checked against that rule written out plainly).
+    #[test]
+    fn reference_joins_the_parts_a_source_has() {
+        fn by_parts(s: &Source) -> String {
+            let mut parts: Vec<String> = Vec::new();
+            if !s.authors.is_empty() {
+                parts.push(format!(
+                    "<span class=\"source-creator\">{}</span>",
+                    crate::html::escape(&join_names(&s.authors))
+                ));
+            }
+            let mut title = String::new();
+            push_title(&mut title, s);
+            parts.push(title);
+            let mut published = Vec::new();
+            if let Some(p) = &s.publisher {
+                published.push(crate::html::escape(p));
+            }
+            if let Some(d) = &s.date {
+                published.push(format!(
+                    "<time datetime=\"{d}\">{}</time>",
+                    crate::html::escape(&d.display())
+                ));
+            }
+            if !published.is_empty() {
+                parts.push(published.join(", "));
+            }
+            if let Some(u) = &s.url {
+                let u = crate::html::escape(u);
+                parts.push(format!("<a class=\"source-url\" href=\"{u}\">{u}</a>"));
+            }
+            if let Some(a) = &s.accessed {
+                parts.push(format!(
+                    "Accessed <time datetime=\"{a}\">{}</time>",
+                    crate::lang::format_date(*a, "en")
+                ));
+            }
+            if let Some(a) = &s.archived_url {
+                parts.push(format!(
+                    "<a class=\"source-archive\" href=\"{}\">Archived copy</a>",
+                    crate::html::escape(a)
+                ));
+            }
+            parts.join(". ") + "."
+        }
+        for mask in 0..64u32 {
+            let has = |bit: u32| mask & (1 << bit) != 0;
+            let s = Source {
+                authors: if has(0) {
+                    vec!["Ann <A>".into(), "Bo".into(), "Cy".into()]
+                } else {
+                    vec![]
+                },
+                publisher: has(1).then(|| "P & Q".into()),
+                date: if has(2) {
+                    PartialDate::parse("2020-03-04")
+                } else {
+                    None
+                },
+                url: has(3).then(|| "https://x.example/?a=1&b=2".into()),
+                accessed: if has(4) {
+                    "2021-05-06".parse().ok()
+                } else {
+                    None
+                },
+                archived_url: has(5).then(|| "https://archive.example/x\"y".into()),
+                ..source()
+            };
+            assert_eq!(reference(&s), by_parts(&s), "fields {mask:06b}");
+        }
     }
 }
