@@ -12,16 +12,33 @@ fn entity(b: u8) -> Option<&'static str> {
     }
 }
 
+/// Which bytes [`entity`] replaces, as a table: the scan between them is one load and test a
+/// byte (the templates escape half a million values on a 1,000-brief site).
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t
+};
+
 /// Calls `put` with the runs of `s` that need no escaping and the entities between them.
 fn escaped_parts<E>(s: &str, mut put: impl FnMut(&str) -> Result<(), E>) -> Result<(), E> {
+    let bytes = s.as_bytes();
     let mut from = 0;
-    for (i, b) in s.bytes().enumerate() {
-        if let Some(e) = entity(b) {
-            // `b` is ASCII, so `i` is a character boundary.
+    while let Some(k) = bytes[from..]
+        .iter()
+        .position(|&b| NEEDS_ESCAPE[usize::from(b)])
+    {
+        let i = from + k;
+        // The byte is ASCII, so `i` is a character boundary.
+        if let Some(e) = entity(bytes[i]) {
             put(&s[from..i])?;
             put(e)?;
-            from = i + 1;
         }
+        from = i + 1;
     }
     put(&s[from..])
 }
