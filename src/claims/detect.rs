@@ -143,6 +143,12 @@ impl Text<'_> {
     fn starts(&self, i: usize, s: &str) -> bool {
         (i..).zip(s.chars()).all(|(k, ch)| self.at(k) == Some(ch))
     }
+    /// Do the characters just before `end` spell `s` (exactly)? As comparing
+    /// `slice(end - len, end)` with `s`, without making the slice.
+    fn ends_at(&self, end: usize, s: &str) -> bool {
+        let n = s.chars().count();
+        end >= n && end <= self.len() && self.starts(end - n, s)
+    }
     /// Case-insensitive ASCII match of `s` at `i`.
     fn starts_ci(&self, i: usize, s: &str) -> bool {
         (i..)
@@ -482,34 +488,85 @@ fn first_letters_and_lengths<'a>(words: impl Iterator<Item = &'a str>) -> [u16; 
     table
 }
 
-/// [`ascii_word`], but empty at once unless the word's first letter and length are those of
+/// [`ascii_word`], but `None` at once unless the word's first letter and length are those of
 /// a word in `table` (most words of prose are not): the scan for number words looks at
 /// every word, and lowercasing each one was a tenth of the detector's work.
-fn ascii_word_in(t: &Text, i: usize, table: &[u16; 26], fold: bool) -> (Word, usize) {
+fn ascii_word_in(t: &Text, i: usize, table: &[u16; 26], fold: bool) -> (Option<Word>, usize) {
     let mut e = i;
     while e < t.len() && t.c[e].is_ascii_alphabetic() {
         e += 1;
     }
+    if listed(t, i, e, table, fold) {
+        (Some(ascii_word(t, i).0), e)
+    } else {
+        (None, e)
+    }
+}
+
+/// Are the first letter and length of the word `i..e` those of a word in `table` (or, with
+/// `fold`, does it end in "fold")?
+#[inline]
+fn listed(t: &Text, i: usize, e: usize, table: &[u16; 26], fold: bool) -> bool {
     let len = e - i;
     let first = usize::from(t.c[i].to_ascii_lowercase() as u8).wrapping_sub(usize::from(b'a'));
     let listed = len < 16 && table.get(first).is_some_and(|l| l & (1 << len) != 0);
-    let folds = fold
-        && len > 4
-        && t.c[e - 4..e]
-            .iter()
-            .zip("fold".chars())
-            .all(|(c, f)| c.to_ascii_lowercase() == f);
-    if listed || folds {
-        ascii_word(t, i)
-    } else {
-        (
-            Word {
-                buf: [0; 12],
-                len: 0,
-            },
-            e,
-        )
+    listed
+        || (fold
+            && len > 4
+            && t.c[e - 4..e]
+                .iter()
+                .zip("fold".chars())
+                .all(|(c, f)| c.to_ascii_lowercase() == f))
+}
+
+/// An ASCII word of the text: one starting where no ASCII letter or digit precedes it, up to
+/// its last ASCII letter, and whether its first letter and length are those of a word that
+/// may start a numeral (`numeral`) or be a multiple or fraction word (`special`; see
+/// [`ascii_word_in`]). Both scans read this one list: finding each word's end twice was a
+/// fifth of the detector's work.
+struct AsciiWord {
+    start: u32,
+    end: u32,
+    numeral: bool,
+    special: bool,
+}
+
+impl AsciiWord {
+    fn start(&self) -> usize {
+        self.start as usize
     }
+    fn end(&self) -> usize {
+        self.end as usize
+    }
+}
+
+/// Every [`AsciiWord`] of `t`, in order.
+fn ascii_words(t: &Text) -> Vec<AsciiWord> {
+    let (numerals, specials) = (numeral_words(), special_word_starts());
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < t.len() {
+        if !(t.c[i].is_ascii_alphabetic() && (i == 0 || !t.c[i - 1].is_ascii_alphanumeric())) {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while end < t.len() && t.c[end].is_ascii_alphabetic() {
+            end += 1;
+        }
+        // Texts are cut far below 4 GB (a brief's text events); a longer one is skipped.
+        let (Ok(start32), Ok(end32)) = (u32::try_from(i), u32::try_from(end)) else {
+            break;
+        };
+        words.push(AsciiWord {
+            start: start32,
+            end: end32,
+            numeral: listed(t, i, end, numerals, false),
+            special: listed(t, i, end, specials, true),
+        });
+        i = end;
+    }
+    words
 }
 
 /// Words a numeral can start with ([`starts_numeral`]), by first letter and length.
@@ -542,10 +599,6 @@ struct Word {
 
 impl Word {
     fn as_str(&self) -> &str {
-        if self.len == 0 {
-            // Most words: [`ascii_word_in`] leaves the words no table lists empty.
-            return "";
-        }
         std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
     }
 }
@@ -828,9 +881,11 @@ fn parse_words(t: &Text, i: usize) -> Option<(usize, f64)> {
     any.then_some((end, total + current))
 }
 
-fn find_numerals(t: &Text) -> Vec<Numeral> {
+fn find_numerals(t: &Text, words: &[AsciiWord]) -> Vec<Numeral> {
     let mut out = Vec::new();
     let mut i = 0;
+    // The next of `words` not before `i` (`i` only grows).
+    let mut next_word = 0;
     while i < t.len() {
         let c = t.c[i];
         // Digits (possibly continuing into Chinese scale characters).
@@ -901,8 +956,14 @@ fn find_numerals(t: &Text) -> Vec<Numeral> {
         }
         if c.is_ascii_alphabetic() && (i == 0 || !t.c[i - 1].is_ascii_alphanumeric()) {
             // Only a few words can start a numeral: check the word before parsing.
-            let (word, word_end) = ascii_word_in(t, i, numeral_words(), false);
-            if !starts_numeral(word.as_str()) {
+            while words.get(next_word).is_some_and(|w| w.start() < i) {
+                next_word += 1;
+            }
+            let (word, word_end) = match words.get(next_word).filter(|w| w.start() == i) {
+                Some(w) => (w.numeral.then(|| ascii_word(t, i).0), w.end()),
+                None => ascii_word_in(t, i, numeral_words(), false),
+            };
+            if !word.is_some_and(|w| starts_numeral(w.as_str())) {
                 i = word_end;
                 continue;
             }
@@ -1783,14 +1844,16 @@ pub fn detect(text: &str) -> Vec<Quantity> {
     // is ASCII, where each byte is a char: that copy is a simple widening loop, while decoding
     // UTF-8 char by char was a tenth of the detector's work.
     let mut chars: Vec<char> = Vec::with_capacity(text.len());
-    if text.is_ascii() {
+    let ascii = text.is_ascii();
+    if ascii {
         chars.extend(text.bytes().map(char::from));
     } else {
         chars.extend(text.chars());
     }
     let t = Text { c: &chars };
     let mut out: Vec<Quantity> = Vec::new();
-    let numerals = find_numerals(&t);
+    let words = ascii_words(&t);
+    let numerals = find_numerals(&t, &words);
     let mut candidates: Vec<(Numeral, Option<Unit>)> = numerals
         .into_iter()
         .map(|n| {
@@ -1799,7 +1862,7 @@ pub fn detect(text: &str) -> Vec<Quantity> {
         })
         .collect();
     // Special words that are quantities by themselves.
-    special_words(&t, &mut candidates);
+    special_words(&t, &words, ascii, &mut candidates);
     candidates.sort_by_key(|(n, u)| u.as_ref().map_or(n.start, |u| u.start.min(n.start)));
 
     let mut skip_until = 0;
@@ -1823,18 +1886,21 @@ pub fn detect(text: &str) -> Vec<Quantity> {
 }
 
 /// Whole-word multiples and fractions with no numeral: twice, doubled, fivefold, half, 倍增...
-fn special_words(t: &Text, out: &mut Vec<(Numeral, Option<Unit>)>) {
-    let mut i = 0;
-    while i < t.len() {
-        let c = t.c[i];
-        if c.is_ascii_alphabetic() && (i == 0 || !t.c[i - 1].is_ascii_alphanumeric()) {
-            let (word, word_end) = ascii_word_in(t, i, special_word_starts(), true);
-            let word = word.as_str();
+fn special_words(
+    t: &Text,
+    words: &[AsciiWord],
+    ascii: bool,
+    out: &mut Vec<(Numeral, Option<Unit>)>,
+) {
+    for w in words.iter().filter(|w| w.special) {
+        let i = w.start();
+        let word = ascii_word(t, i).0;
+        let word = word.as_str();
+        {
             if !(word == "half"
                 || word.ends_with("fold")
                 || EN_MULTIPLES.iter().any(|(w, _)| *w == word))
             {
-                i = word_end;
                 continue;
             }
             let mut found = None;
@@ -1864,7 +1930,6 @@ fn special_words(t: &Text, out: &mut Vec<(Numeral, Option<Unit>)>) {
             if let Some((e, _, _, _)) = found
                 && t.at(e) == Some('-')
             {
-                i = e + 1;
                 continue;
             }
             if let Some((e, kind, v, unit)) = found {
@@ -1885,14 +1950,15 @@ fn special_words(t: &Text, out: &mut Vec<(Numeral, Option<Unit>)>) {
                         unit: unit.into(),
                     }),
                 ));
-                i = e;
-                continue;
             }
-            while i < t.len() && t.c[i].is_ascii_alphabetic() {
-                i += 1;
-            }
-            continue;
         }
+    }
+    if ascii {
+        return;
+    }
+    let mut i = 0;
+    while i < t.len() {
+        let c = t.c[i];
         if !matches!(c, '倍' | '翻' | '減' | '减' | '一' | '半') {
             i += 1;
             continue;
@@ -2033,8 +2099,7 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
     for brand in [
         "麒麟", "驍龍", "骁龙", "天璣", "天玑", "鴻蒙", "鸿蒙", "昇騰", "昇腾", "鯤鵬", "鲲鹏",
     ] {
-        let l = brand.chars().count();
-        if start >= l && t.slice(start - l, start) == brand {
+        if t.ends_at(start, brand) {
             return None;
         }
     }
@@ -2090,9 +2155,9 @@ fn judge(t: &Text, n: &Numeral, unit: Option<&Unit>) -> Option<Quantity> {
     }
     // Ordinals in Chinese: 第二, 第2批; weekdays: 周三, 星期三, 禮拜三.
     if matches!(before, Some('第'))
-        || t.slice(start.saturating_sub(2), start) == "星期"
-        || t.slice(start.saturating_sub(2), start) == "禮拜"
-        || t.slice(start.saturating_sub(2), start) == "礼拜"
+        || t.ends_at(start, "星期")
+        || t.ends_at(start, "禮拜")
+        || t.ends_at(start, "礼拜")
         || (matches!(before, Some('周') | Some('週'))
             && n.script == Script::Chinese
             && n.value <= 7.0)
@@ -2682,7 +2747,11 @@ mod tests {
             let (full, end) = ascii_word(&t, 1);
             let (quick, quick_end) = ascii_word_in(&t, 1, table, fold);
             assert_eq!(quick_end, end, "{word}");
-            assert_eq!(quick.as_str(), full.as_str(), "{word}");
+            assert_eq!(
+                quick.as_ref().map(Word::as_str),
+                Some(full.as_str()),
+                "{word}"
+            );
         };
         let numerals = ["a", "an"]
             .into_iter()
@@ -2698,10 +2767,10 @@ mod tests {
         for w in ["tenfold", "Fivefold", "hundredFOLD", "manifold", "scaffold"] {
             check(w, special_word_starts(), true);
         }
-        // Other words come back empty, with their end.
+        // Other words come back as none, with their end.
         let chars: Vec<char> = "policy".chars().collect();
         let (w, end) = ascii_word_in(&Text { c: &chars }, 0, numeral_words(), false);
-        assert_eq!((w.as_str(), end), ("", 6));
+        assert_eq!((w.is_none(), end), (true, 6));
     }
 
     /// Parses a line with «gold» spans into its text and code-point spans.
