@@ -944,21 +944,15 @@ fn push<'a>(heading: &mut Option<OpenHeading<'a>>, html: &mut Vec<Event<'a>>, e:
 
 /// Collapses white space and drops the space a removed citation leaves before punctuation.
 fn tidy_sentence(s: &str) -> String {
-    let collapsed = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out = String::with_capacity(collapsed.len());
-    let mut chars = collapsed.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == ' '
-            && chars.peek().is_some_and(|n| {
-                matches!(
-                    n,
-                    '.' | ',' | ';' | ':' | '!' | '?' | ')' | '。' | '，' | '；'
-                )
-            })
-        {
-            continue;
+    // Whitespace runs collapsed to one space, none before closing punctuation; in one pass
+    // (26,000 sentences on a 1,000-brief site).
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        let closes = word.starts_with(['.', ',', ';', ':', '!', '?', ')', '。', '，', '；']);
+        if !out.is_empty() && !closes {
+            out.push(' ');
         }
-        out.push(c);
+        out.push_str(word);
     }
     out
 }
@@ -1182,6 +1176,24 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
     use std::path::PathBuf;
+
+    #[test]
+    fn sentences_are_tidied() {
+        for (raw, tidy) in [
+            ("", ""),
+            ("  \n ", ""),
+            ("Rose  by\n 5% .", "Rose by 5%."),
+            (
+                " Jobs  ( 124,000 ) , mostly ;  new ! ",
+                "Jobs ( 124,000), mostly; new!",
+            ),
+            (". Starts with a stop", ". Starts with a stop"),
+            ("成長 。 三成 ， 五年 ；", "成長。 三成， 五年；"),
+            ("tab\there\u{a0}nbsp", "tab here nbsp"),
+        ] {
+            assert_eq!(tidy_sentence(raw), tidy, "{raw:?}");
+        }
+    }
 
     fn run(body: &str, targets: &[(&str, LinkTarget)]) -> Rendered {
         run_with(body, targets, &Bibliography::default())
