@@ -649,8 +649,15 @@ fn find_claims<'a>(
     let mut events = Vec::new();
     let mut pos = 0;
     let mut search_from = 0;
+    // Code-point offsets are byte offsets in ASCII text; elsewhere each is counted from the
+    // start.
+    let ascii = t.is_ascii();
     for q in found {
-        let r = crate::claims::detect::byte_range(t, q.start, q.end);
+        let r = if ascii {
+            q.start.min(t.len())..q.end.clamp(q.start.min(t.len()), t.len())
+        } else {
+            crate::claims::detect::byte_range(t, q.start, q.end)
+        };
         let text = &t[r.clone()];
         if r.start > pos {
             events.push(Event::Text(CowStr::from(t[pos..r.start].to_string())));
