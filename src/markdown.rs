@@ -646,7 +646,8 @@ fn find_claims<'a>(
         );
     }
     let source = &file.text[range.clone()];
-    let mut events = Vec::new();
+    // Up to four events a figure and the text after the last.
+    let mut events = Vec::with_capacity(found.len() * 4 + 1);
     let mut pos = 0;
     let mut search_from = 0;
     // Code-point offsets are byte offsets in ASCII text; elsewhere each is counted from the

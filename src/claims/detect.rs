@@ -543,7 +543,9 @@ impl AsciiWord {
 /// Every [`AsciiWord`] of `t`, in order.
 fn ascii_words(t: &Text) -> Vec<AsciiWord> {
     let (numerals, specials) = (numeral_words(), special_word_starts());
-    let mut words = Vec::new();
+    // About one word in six characters of prose: sized once rather than grown (a Vec pushed
+    // from empty is copied at each doubling).
+    let mut words = Vec::with_capacity(t.len() / 6 + 1);
     let mut i = 0;
     while i < t.len() {
         if !(t.c[i].is_ascii_alphabetic() && (i == 0 || !t.c[i - 1].is_ascii_alphanumeric())) {
