@@ -93,17 +93,45 @@ impl PartialDate {
     }
 
     /// As written in the reference list: `2020`, `March 2020`, `14 March 2020`.
+    ///
+    /// Built by hand, not with `format!`: every note and reference entry shows its date
+    /// (33,000 on a 1,000-brief site).
     pub fn display(&self) -> String {
         use crate::lang::MONTHS;
-        match (self.month, self.day) {
-            (Some(m), Some(d)) => format!(
-                "{d} {} {}",
-                MONTHS[(m as usize).clamp(1, 12) - 1],
-                self.year
-            ),
-            (Some(m), None) => format!("{} {}", MONTHS[(m as usize).clamp(1, 12) - 1], self.year),
-            _ => self.year.to_string(),
+        let mut out = String::with_capacity(20);
+        let month = self.month.map(|m| MONTHS[(m as usize).clamp(1, 12) - 1]);
+        if let (Some(month), Some(d)) = (month, self.day) {
+            push_int(&mut out, i32::from(d));
+            out.push(' ');
+            out.push_str(month);
+            out.push(' ');
+        } else if let Some(month) = month {
+            out.push_str(month);
+            out.push(' ');
         }
+        push_int(&mut out, i32::from(self.year));
+        out
+    }
+}
+
+/// Appends `n` in decimal, as `n.to_string()` writes it.
+fn push_int(out: &mut String, n: i32) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 10];
+    let mut v = n.unsigned_abs();
+    let mut k = digits.len();
+    loop {
+        k -= 1;
+        digits[k] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in &digits[k..] {
+        out.push(char::from(d));
     }
 }
 
@@ -813,6 +841,25 @@ mod tests {
             PartialDate::parse("2024-11-02").unwrap().display(),
             "2 November 2024"
         );
+        // Written out by hand: the same text as formatting each number.
+        for year in [i16::MIN, -1, 0, 7, 999, 2020, i16::MAX] {
+            for (month, day) in [
+                (None, None),
+                (Some(12), None),
+                (Some(1), Some(31)),
+                (None, Some(9)),
+            ] {
+                let d = PartialDate { year, month, day };
+                let expected = match (month, day) {
+                    (Some(m), Some(dd)) => {
+                        format!("{dd} {} {year}", crate::lang::MONTHS[m as usize - 1])
+                    }
+                    (Some(m), None) => format!("{} {year}", crate::lang::MONTHS[m as usize - 1]),
+                    _ => year.to_string(),
+                };
+                assert_eq!(d.display(), expected);
+            }
+        }
         assert!(PartialDate::parse("2020-13").is_none());
         assert!(PartialDate::parse("2024-02-30").is_none());
         assert!(PartialDate::parse("soon").is_none());
