@@ -664,9 +664,11 @@ fn find_claims<'a>(
             events.push(Event::Text(CowStr::from(t[pos..r.start].to_string())));
         }
         let index = out.claims.len();
-        events.push(Event::Html(CowStr::from(format!(
-            "{CLAIM_MARK}{index}{CLAIM_MARK}"
-        ))));
+        let mut mark = String::with_capacity(12);
+        mark.push(CLAIM_MARK);
+        crate::html::push_uint(&mut mark, index as u64);
+        mark.push(CLAIM_MARK);
+        events.push(Event::Html(CowStr::from(mark)));
         events.push(Event::Text(CowStr::from(text.to_string())));
         events.push(Event::Html(CowStr::from("</span>")));
         pos = r.end;
@@ -929,12 +931,19 @@ fn fill_claim_tags(html: &str, out: &Rendered) -> String {
                 .citation
                 .and_then(|g| out.citations.get(g as usize))
                 .map(|g| g.number);
+            result.push_str("<span class=\"claim claim-");
+            result.push_str(status);
+            result.push_str("\" id=\"claim-");
+            crate::html::push_uint(&mut result, u64::from(c.number));
             match note {
-                Some(n) => result.push_str(&format!(
-                    "<span class=\"claim claim-{status}\" id=\"claim-{}\" data-note=\"{n}\" tabindex=\"0\" aria-describedby=\"sidenote-{n}\">",
-                    c.number
-                )),
-                None => result.push_str(&format!("<span class=\"claim claim-{status}\" id=\"claim-{}\">", c.number)),
+                Some(n) => {
+                    result.push_str("\" data-note=\"");
+                    crate::html::push_uint(&mut result, n as u64);
+                    result.push_str("\" tabindex=\"0\" aria-describedby=\"sidenote-");
+                    crate::html::push_uint(&mut result, n as u64);
+                    result.push_str("\">");
+                }
+                None => result.push_str("\">"),
             }
         }
         rest = &after[j + CLAIM_MARK.len_utf8()..];

@@ -754,12 +754,20 @@ fn claim_rows_in(site: &Site, range: std::ops::Range<usize>) -> Vec<ClaimRow<'_>
                     locator: loc,
                 })
                 .collect();
+            // Not `format!`: 28,000 rows on a 1,000-brief site, twice (table and JSON).
+            let mut id = String::with_capacity(16);
+            id.push_str("claim-");
+            crate::html::push_uint(&mut id, u64::from(c.number));
+            let mut permalink = String::with_capacity(b.address.permalink.len() + 1 + id.len());
+            permalink.push_str(&b.address.permalink);
+            permalink.push('#');
+            permalink.push_str(&id);
             rows.push(ClaimRow {
                 brief: &b.meta.title,
                 brief_url: &b.address.url,
-                permalink: format!("{}#claim-{}", b.address.permalink, c.number),
+                permalink,
                 lang: &b.lang,
-                id: format!("claim-{}", c.number),
+                id,
                 text: &c.text,
                 kind: c.kind,
                 value: c.value,

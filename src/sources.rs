@@ -119,20 +119,7 @@ fn push_int(out: &mut String, n: i32) {
     if n < 0 {
         out.push('-');
     }
-    let mut digits = [0u8; 10];
-    let mut v = n.unsigned_abs();
-    let mut k = digits.len();
-    loop {
-        k -= 1;
-        digits[k] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    for &d in &digits[k..] {
-        out.push(char::from(d));
-    }
+    crate::html::push_uint(out, u64::from(n.unsigned_abs()));
 }
 
 impl fmt::Display for PartialDate {
