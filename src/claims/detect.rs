@@ -1888,6 +1888,8 @@ pub fn detect(text: &str) -> Vec<Quantity> {
 }
 
 /// Whole-word multiples and fractions with no numeral: twice, doubled, fivefold, half, 倍增...
+/// `words` are the text's ASCII words ([`ascii_words`]); `ascii` tells that the text holds
+/// nothing else (no Chinese to look at).
 fn special_words(
     t: &Text,
     words: &[AsciiWord],
@@ -1898,61 +1900,59 @@ fn special_words(
         let i = w.start();
         let word = ascii_word(t, i).0;
         let word = word.as_str();
+        if !(word == "half"
+            || word.ends_with("fold")
+            || EN_MULTIPLES.iter().any(|(w, _)| *w == word))
         {
-            if !(word == "half"
-                || word.ends_with("fold")
-                || EN_MULTIPLES.iter().any(|(w, _)| *w == word))
+            continue;
+        }
+        let mut found = None;
+        for (w, v) in EN_MULTIPLES {
+            if let Some(e) = t.word_ci(i, w) {
+                found = Some((e, Kind::Multiple, *v, "x"));
+                break;
+            }
+        }
+        if found.is_none() {
+            // "fivefold", "tenfold", "twofold"
+            let word: String = t.c[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
+            if let Some(stem) = word.to_lowercase().strip_suffix("fold")
+                && let Some((_, v)) = EN_UNITS.iter().chain(EN_TENS).find(|(w, _)| *w == stem)
             {
-                continue;
+                found = Some((i + word.len(), Kind::Multiple, *v, "x"));
             }
-            let mut found = None;
-            for (w, v) in EN_MULTIPLES {
-                if let Some(e) = t.word_ci(i, w) {
-                    found = Some((e, Kind::Multiple, *v, "x"));
-                    break;
-                }
-            }
-            if found.is_none() {
-                // "fivefold", "tenfold", "twofold"
-                let word: String = t.c[i..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_alphabetic())
-                    .collect();
-                if let Some(stem) = word.to_lowercase().strip_suffix("fold")
-                    && let Some((_, v)) = EN_UNITS.iter().chain(EN_TENS).find(|(w, _)| *w == stem)
-                {
-                    found = Some((i + word.len(), Kind::Multiple, *v, "x"));
-                }
-            }
-            if found.is_none()
-                && let Some(e) = t.word_ci(i, "half")
-            {
-                found = Some((e, Kind::Fraction, 0.5, "ratio"));
-            }
-            if let Some((e, _, _, _)) = found
-                && t.at(e) == Some('-')
-            {
-                continue;
-            }
-            if let Some((e, kind, v, unit)) = found {
-                out.push((
-                    Numeral {
-                        start: i,
-                        end: e,
-                        value: v,
-                        script: Script::Words,
-                        is_one_word: false,
-                        plain_int: false,
-                    },
-                    Some(Unit {
-                        start: i,
-                        end: e,
-                        kind,
-                        value: v,
-                        unit: unit.into(),
-                    }),
-                ));
-            }
+        }
+        if found.is_none()
+            && let Some(e) = t.word_ci(i, "half")
+        {
+            found = Some((e, Kind::Fraction, 0.5, "ratio"));
+        }
+        if let Some((e, _, _, _)) = found
+            && t.at(e) == Some('-')
+        {
+            continue;
+        }
+        if let Some((e, kind, v, unit)) = found {
+            out.push((
+                Numeral {
+                    start: i,
+                    end: e,
+                    value: v,
+                    script: Script::Words,
+                    is_one_word: false,
+                    plain_int: false,
+                },
+                Some(Unit {
+                    start: i,
+                    end: e,
+                    kind,
+                    value: v,
+                    unit: unit.into(),
+                }),
+            ));
         }
     }
     if ascii {
