@@ -787,7 +787,7 @@ fn rfc3339(d: jiff::civil::Date) -> String {
 }
 
 fn output_path(page_path: &str) -> String {
-    format!("{page_path}index.html")
+    [page_path, "index.html"].concat()
 }
 
 /// Template values many pages show, converted to Tera values once per build: Tera's maps
@@ -1205,9 +1205,13 @@ pub fn prepare(
             for &(bi, gi) in &e.citations {
                 let b = &site.briefs[bi];
                 let g = &b.rendered.citations[gi];
+                let mut url = String::with_capacity(b.address.url.len() + 12);
+                url.push_str(&b.address.url);
+                url.push_str("#ref-");
+                crate::html::push_uint(&mut url, g.number as u64);
                 let citing = Citing {
                     sentence: &g.sentence,
-                    url: format!("{}#ref-{}", b.address.url, g.number),
+                    url,
                     number: g.number,
                     locators: g
                         .items

@@ -39,7 +39,7 @@ pub fn is_valid_slug(s: &str) -> bool {
 /// percent-encoding what a URL path cannot hold.
 pub fn url_for(base_url: &url::Url, path: &str) -> String {
     if appends_plainly(base_url, path) {
-        return format!("{}{path}", base_url.path());
+        return [base_url.path(), path].concat();
     }
     match base_url.join(path) {
         Ok(u) => u.path().to_string(),
@@ -50,7 +50,7 @@ pub fn url_for(base_url: &url::Url, path: &str) -> String {
 /// The absolute URL of a site-relative page path.
 pub fn permalink_for(base_url: &url::Url, path: &str) -> String {
     if appends_plainly(base_url, path) {
-        return format!("{}{path}", base_url.as_str());
+        return [base_url.as_str(), path].concat();
     }
     match base_url.join(path) {
         Ok(u) => u.to_string(),
