@@ -853,13 +853,20 @@ fn apply_rules(
     {
         {
             out.diagnostics.push(
-                Diagnostic::warning(format!("unsourced claim `{}`", c.text))
+                // Joined, not formatted: a large site has a warning like this per figure.
+                Diagnostic::warning(["unsourced claim `", &c.text, "`"].concat())
                     .at(file, c.range.clone())
                     .label("no citation follows this figure in its sentence")
-                    .hint(format!(
-                        "cite the source after it in the same sentence (`{} [@key]`), bind it in front matter (`claims: [{{match: \"{}\", source: key}}]`), or list it under `not_claims` if it is not a claim",
-                        c.text, c.text
-                    )),
+                    .hint(
+                        [
+                            "cite the source after it in the same sentence (`",
+                            &c.text,
+                            " [@key]`), bind it in front matter (`claims: [{match: \"",
+                            &c.text,
+                            "\", source: key}]`), or list it under `not_claims` if it is not a claim",
+                        ]
+                        .concat(),
+                    ),
             );
         }
     }
@@ -1032,9 +1039,24 @@ fn citation<'a>(
         })
         .collect();
     let note_html = note_html.join("; ");
-    let marker = format!(
-        "<span class=\"citation\"><a class=\"note-ref\" id=\"ref-{number}\" href=\"#note-{number}\" role=\"doc-noteref\" aria-describedby=\"sidenote-{number}\"><sup>{number}</sup></a><span class=\"sidenote\" id=\"sidenote-{number}\" role=\"note\"><span class=\"sidenote-number\">{number}</span> {note_html}</span></span>"
-    );
+    // Written part by part (12,700 notes on a 1,000-brief site).
+    let mut marker = String::with_capacity(400 + note_html.len());
+    let n = number as u64;
+    // Each of these is followed by the note's number.
+    for part in [
+        "<span class=\"citation\"><a class=\"note-ref\" id=\"ref-",
+        "\" href=\"#note-",
+        "\" role=\"doc-noteref\" aria-describedby=\"sidenote-",
+        "\"><sup>",
+        "</sup></a><span class=\"sidenote\" id=\"sidenote-",
+        "\" role=\"note\"><span class=\"sidenote-number\">",
+    ] {
+        marker.push_str(part);
+        crate::html::push_uint(&mut marker, n);
+    }
+    marker.push_str("</span> ");
+    marker.push_str(&note_html);
+    marker.push_str("</span></span>");
     out.citations.push(CitationGroup {
         number,
         items,
