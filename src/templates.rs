@@ -79,9 +79,7 @@ impl Templates {
             ))
         })
     }
-}
 
-impl Templates {
     /// Renders `name` with `ctx` into `out` as it goes, never whole in memory; `page` names
     /// the page for the message. A template error comes back as the diagnostic; a write
     /// error as the writer's error.

@@ -1936,23 +1936,7 @@ fn special_words(
             continue;
         }
         if let Some((e, kind, v, unit)) = found {
-            out.push((
-                Numeral {
-                    start: i,
-                    end: e,
-                    value: v,
-                    script: Script::Words,
-                    is_one_word: false,
-                    plain_int: false,
-                },
-                Some(Unit {
-                    start: i,
-                    end: e,
-                    kind,
-                    value: v,
-                    unit: unit.into(),
-                }),
-            ));
+            out.push(whole_word(i..e, Script::Words, kind, v, unit));
         }
     }
     if ascii {
@@ -1987,27 +1971,38 @@ fn special_words(
                 } else {
                     "ratio"
                 };
-                out.push((
-                    Numeral {
-                        start: i,
-                        end: e,
-                        value: v,
-                        script: Script::Chinese,
-                        is_one_word: false,
-                        plain_int: false,
-                    },
-                    Some(Unit {
-                        start: i,
-                        end: e,
-                        kind,
-                        value: v,
-                        unit: unit.into(),
-                    }),
-                ));
+                out.push(whole_word(i..e, Script::Chinese, kind, v, unit));
             }
         }
         i += 1;
     }
+}
+
+/// A word that is a quantity by itself (`twice`, `倍增`): numeral and unit at once.
+fn whole_word(
+    at: std::ops::Range<usize>,
+    script: Script,
+    kind: Kind,
+    value: f64,
+    unit: &str,
+) -> (Numeral, Option<Unit>) {
+    (
+        Numeral {
+            start: at.start,
+            end: at.end,
+            value,
+            script,
+            is_one_word: false,
+            plain_int: false,
+        },
+        Some(Unit {
+            start: at.start,
+            end: at.end,
+            kind,
+            value,
+            unit: unit.into(),
+        }),
+    )
 }
 
 fn prev_char(t: &Text, i: usize) -> Option<char> {
