@@ -653,11 +653,12 @@ fn find_claims<'a>(
     // Code-point offsets are byte offsets in ASCII text; elsewhere each is counted from the
     // start.
     let ascii = t.is_ascii();
+    let mut offsets = crate::claims::detect::ByteOffsets::new(t);
     for q in found {
         let r = if ascii {
             q.start.min(t.len())..q.end.clamp(q.start.min(t.len()), t.len())
         } else {
-            crate::claims::detect::byte_range(t, q.start, q.end)
+            offsets.range(q.start, q.end)
         };
         let text = &t[r.clone()];
         if r.start > pos {
