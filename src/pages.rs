@@ -1025,8 +1025,8 @@ pub enum Prepared {
     },
 }
 
-/// Everything of [`render`] but the rendering of the template itself (brief pages and the
-/// claims table's pages come back rendered).
+/// Everything of [`render`] but the rendering of the template itself (brief pages come back
+/// rendered).
 pub fn prepare(
     site: &Site,
     templates: &Templates,
@@ -1298,10 +1298,12 @@ pub fn prepare(
             ctx.insert("unsourced_count", &index.unsourced);
             ctx.insert("json_url", &format!("{}claims.json", home.url));
             ctx.insert("t", &labels(&site.config.language));
-            let html = templates.render("claims.html", &ctx, "the claims table")?;
-            return Ok(Prepared::Done {
+            // Not rendered here: the caller streams it (no search index reads it; 1 MB each).
+            return Ok(Prepared::Template {
+                template: "claims.html",
                 path: output_path(&addr.path),
-                html,
+                label: "the claims table".to_string(),
+                ctx,
             });
         }
         Job::ClaimsJson => {

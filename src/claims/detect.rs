@@ -127,6 +127,15 @@ fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
 }
 
+/// `chars` as a lowercase string, made in one allocation when they are ASCII (most words).
+fn lowercase(chars: &[char]) -> String {
+    if chars.iter().all(char::is_ascii) {
+        chars.iter().map(char::to_ascii_lowercase).collect()
+    } else {
+        chars.iter().collect::<String>().to_lowercase()
+    }
+}
+
 /// Text helpers over a char slice.
 struct Text<'a> {
     c: &'a [char],
@@ -193,8 +202,9 @@ impl Text<'_> {
         {
             k -= 1;
         }
-        let w: String = self.c[k..end].iter().collect::<String>().to_lowercase();
-        (w.trim_end_matches('.').to_string(), k)
+        let mut w = lowercase(&self.c[k..end]);
+        w.truncate(w.trim_end_matches('.').len());
+        (w, k)
     }
     /// The ASCII word starting at `i` (after spaces), lowercased, with its end.
     fn word_after(&self, i: usize) -> (String, usize) {
@@ -203,7 +213,7 @@ impl Text<'_> {
         while e < self.len() && (self.c[e].is_alphabetic() && !is_cjk(self.c[e])) {
             e += 1;
         }
-        (self.c[k..e].iter().collect::<String>().to_lowercase(), e)
+        (lowercase(&self.c[k..e]), e)
     }
     fn slice(&self, a: usize, b: usize) -> String {
         self.c[a.min(self.len())..b.min(self.len())]
