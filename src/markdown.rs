@@ -1184,6 +1184,24 @@ fn rewrite_dest(
 }
 
 fn count_words(t: &str) -> usize {
+    // ASCII text (most of it) by bytes: no CJK there, and a char is alphanumeric exactly when
+    // its byte is.
+    if t.is_ascii() {
+        let mut n = 0;
+        let mut in_word = false;
+        for b in t.bytes() {
+            let word = b.is_ascii_alphanumeric();
+            n += usize::from(word && !in_word);
+            in_word = word;
+        }
+        return n;
+    }
+    count_words_by_char(t)
+}
+
+/// [`count_words`] for any text: a CJK character is a word, and so is each run of other
+/// letters and digits.
+fn count_words_by_char(t: &str) -> usize {
     let mut n = 0;
     let mut in_word = false;
     for c in t.chars() {
@@ -1216,6 +1234,26 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
     use std::path::PathBuf;
+
+    /// The ASCII path counts as the character path does, and CJK characters count one each.
+    #[test]
+    fn words_are_counted_alike_on_both_paths() {
+        for (text, words) in [
+            ("", 0),
+            ("   ", 0),
+            ("one", 1),
+            ("Spending rose 4.9% in 2021, to $83bn.", 8),
+            ("a-b c_d e'f  (g) [h]", 8),
+            ("x\n\ty\n", 2),
+            ("U.S. 124,000 jobs", 5),
+        ] {
+            assert!(text.is_ascii());
+            assert_eq!(count_words(text), words, "{text}");
+            assert_eq!(count_words_by_char(text), words, "{text}");
+        }
+        assert_eq!(count_words("新台幣90億 rose"), 6);
+        assert_eq!(count_words("café au lait"), 3);
+    }
 
     #[test]
     fn sentences_are_tidied() {
