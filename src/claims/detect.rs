@@ -1803,7 +1803,10 @@ fn time_unit(t: &Text, n: &Numeral, end: usize, s: usize, value: f64) -> Option<
         let mut at = s;
         if t.at(end) == Some('-') {
             at = end + 1;
-        } else if let (w, x) = t.word_after(end)
+        } else if t
+            .at(t.skip_spaces(end, 3))
+            .is_some_and(|c| matches!(c, 'c' | 's' | 'f' | 'C' | 'S' | 'F'))
+            && let (w, x) = t.word_after(end)
             && matches!(
                 w.as_str(),
                 "consecutive" | "straight" | "successive" | "full"
@@ -1836,6 +1839,10 @@ fn time_unit(t: &Text, n: &Numeral, end: usize, s: usize, value: f64) -> Option<
     }
     // Chinese: 五年, 三個月, 六十天, 兩季 (with a cue), 76.7岁.
     let cjk_s = if n.script == Script::Digits { s } else { end };
+    // Every unit below starts with a CJK character.
+    if !t.at(cjk_s).is_some_and(is_cjk) {
+        return None;
+    }
     let unit_at = |w: &str| t.starts(cjk_s, w);
     if unit_at("年")
         && !t.starts(cjk_s + 1, "代")
