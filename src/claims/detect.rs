@@ -938,7 +938,8 @@ fn find_numerals(t: &Text, words: &[AsciiWord]) -> Vec<Numeral> {
             i = e;
             continue;
         }
-        if is_cn_numeral(c) {
+        // (Chinese numerals are all outside ASCII.)
+        if !c.is_ascii() && is_cn_numeral(c) {
             if let Some((mut e, v)) = parse_chinese(t, i) {
                 // A lone zero is a word (零組件, 零售), not a number.
                 if e == i + 1 && matches!(c, '零' | '〇' | '○') {
