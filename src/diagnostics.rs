@@ -290,7 +290,7 @@ fn sorted(items: Vec<Diagnostic>) -> Vec<Diagnostic> {
     paths.dedup();
     paths.sort_unstable();
     paths.dedup();
-    let rank: std::collections::HashMap<&Path, usize> =
+    let rank: std::collections::HashMap<&Path, usize, crate::FastHasher> =
         paths.iter().enumerate().map(|(i, p)| (*p, i)).collect();
     let ranks: Vec<usize> = items
         .iter()

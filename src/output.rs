@@ -156,14 +156,14 @@ pub struct Staging {
     /// A previous build is updated in place (else the staging folder becomes the output).
     update: bool,
     /// Every path the build produced (when updating).
-    produced: std::sync::Mutex<std::collections::HashSet<String>>,
+    produced: std::sync::Mutex<std::collections::HashSet<String, crate::FastHasher>>,
     /// Changed files, as (path in the output, name in the staging folder).
     staged: std::sync::Mutex<Vec<(String, PathBuf)>>,
     counter: std::sync::atomic::AtomicUsize,
     /// The previous output's files, listed in the background while pages render.
     listing: Option<std::thread::JoinHandle<Listing>>,
     /// Folders of the output known to be real folders (not symlinks).
-    real_dirs: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
+    real_dirs: std::sync::Mutex<std::collections::HashSet<PathBuf, crate::FastHasher>>,
 }
 
 /// Files of an output folder as (`/`-separated relative path, full path), or why not.

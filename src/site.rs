@@ -230,7 +230,7 @@ pub struct Site {
     /// One entry per source, sorted by title (then key).
     pub sources: Vec<SourceEntry>,
     /// Position of each source key in `sources`.
-    pub source_index: std::collections::HashMap<String, usize>,
+    pub source_index: std::collections::HashMap<String, usize, crate::FastHasher>,
     /// Claim counts, filled on first use; reset whenever a brief is re-rendered.
     pub claim_index: std::sync::OnceLock<ClaimIndex>,
     /// Keep each brief's rendered fragments of shared pages (`serve`, which re-renders a

@@ -174,7 +174,7 @@ pub struct Bibliography {
     /// In key order (as a sorted map), looked up by hashing: every citation, claim row and
     /// source page looks its source up, and a sorted map of 45,000 keys sharing prefixes
     /// (`imf2014-00002`) spent 3% of a build comparing them.
-    pub sources: indexmap::IndexMap<String, Definition>,
+    pub sources: indexmap::IndexMap<String, Definition, crate::FastHasher>,
     pub repeats: Vec<Definition>,
 }
 
@@ -183,7 +183,8 @@ impl Bibliography {
     pub fn build(defs: Vec<Definition>) -> (Bibliography, Vec<Diagnostic>) {
         let mut bib = Bibliography::default();
         let mut diags = Vec::new();
-        let mut folded: std::collections::HashMap<String, String> = Default::default();
+        let mut folded: std::collections::HashMap<String, String, crate::FastHasher> =
+            Default::default();
         for def in defs {
             let key = def.source.key.clone();
             if let Some(first) = bib.sources.get(&key) {
