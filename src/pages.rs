@@ -911,6 +911,31 @@ pub fn render_brief(
     r: &crate::markdown::Rendered,
     cited: &[String],
 ) -> Result<(String, String), Diagnostic> {
+    let page = brief_page(site, shared, i, r, cited)?;
+    let html = templates.render(BRIEF_TEMPLATE, &page.ctx, &page.label)?;
+    Ok((page.path, html))
+}
+
+/// The template of brief pages.
+pub const BRIEF_TEMPLATE: &str = "brief.html";
+
+/// A brief page ready for [`BRIEF_TEMPLATE`]: its output path, its name for messages and its
+/// template context.
+pub struct BriefPage {
+    pub path: String,
+    pub label: String,
+    pub ctx: tera::Context,
+}
+
+/// Everything of [`render_brief`] but the rendering, for a caller that streams the page to
+/// its file.
+pub fn brief_page(
+    site: &Site,
+    shared: &Shared,
+    i: usize,
+    r: &crate::markdown::Rendered,
+    cited: &[String],
+) -> Result<BriefPage, Diagnostic> {
     let mut ctx = tera::Context::new();
     ctx.insert_value("site", shared.site.clone());
     let b = &site.briefs[i];
@@ -986,8 +1011,11 @@ pub fn render_brief(
     );
     let label = b.file.display_path.display().to_string();
     ctx.insert_value("t", shared.labels(&b.lang));
-    let html = templates.render("brief.html", &ctx, &label)?;
-    Ok((output_path(&b.address.path), html))
+    Ok(BriefPage {
+        path: output_path(&b.address.path),
+        label,
+        ctx,
+    })
 }
 
 /// Renders one page: its output path (relative to the output folder) and contents.

@@ -963,9 +963,50 @@ fn write_brief(
     r: &markdown::Rendered,
     cited: &[String],
 ) -> Page {
-    let (path, text) = pages::render_brief(site, templates, shared, i, r, cited)?;
-    writer.write(&path, text.as_bytes())?;
-    Ok(site.config.search.then(|| (page_url(site, &path), text)))
+    if site.config.search {
+        let (path, text) = pages::render_brief(site, templates, shared, i, r, cited)?;
+        writer.write(&path, text.as_bytes())?;
+        return Ok(Some((page_url(site, &path), text)));
+    }
+    // Nothing indexes the page: streamed to its file, never whole in memory.
+    let page = pages::brief_page(site, shared, i, r, cited)?;
+    stream_template(
+        templates,
+        writer,
+        pages::BRIEF_TEMPLATE,
+        &page.path,
+        &page.label,
+        &page.ctx,
+    )?;
+    Ok(None)
+}
+
+/// Renders `template` with `ctx` straight into the file at `path` of the output (`label`
+/// names the page in messages).
+fn stream_template(
+    templates: &Templates,
+    writer: &dyn output::Writer,
+    template: &str,
+    path: &str,
+    label: &str,
+    ctx: &tera::Context,
+) -> Result<(), Diagnostic> {
+    let mut failed = None;
+    let written = {
+        let mut produce = |w: &mut dyn std::io::Write| {
+            templates
+                .render_into(template, ctx, label, w)
+                .unwrap_or_else(|d| {
+                    failed = Some(d);
+                    Err(std::io::Error::other("the template failed"))
+                })
+        };
+        writer.write_with(path, &mut produce)
+    };
+    match failed {
+        Some(d) => Err(d),
+        None => written,
+    }
 }
 
 /// Replaces the text of every brief, and of every file a source is defined in, with nothing
@@ -1051,22 +1092,7 @@ fn render_rest(
         return Ok(Some((page_url(site, &path), html)));
     }
     // Streamed to its file: the home page and a section listing 10,000 briefs are 5 MB each.
-    let mut failed = None;
-    let written = {
-        let mut produce = |w: &mut dyn std::io::Write| {
-            templates
-                .render_into(template, &ctx, &label, w)
-                .unwrap_or_else(|d| {
-                    failed = Some(d);
-                    Err(std::io::Error::other("the template failed"))
-                })
-        };
-        writer.write_with(&path, &mut produce)
-    };
-    match failed {
-        Some(d) => Err(d),
-        None => written.map(|()| None),
-    }
+    stream_template(templates, writer, template, &path, &label, &ctx).map(|()| None)
 }
 
 /// A parsed body without what only its own page shows (the HTML and the notes' HTML).
