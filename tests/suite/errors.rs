@@ -340,3 +340,24 @@ fn check_lists_every_warning_with_snippets_for_the_first_200_then_one_line_each(
             .contains("(100 warnings after the first 200 are shown one per line)")
     );
 }
+
+/// With the search index off, brief pages stream straight to their files: a template error
+/// there is still reported at the template's line and names the brief, the run fails, and the
+/// previous output stays as it was.
+#[test]
+fn a_brief_template_error_while_streaming_keeps_the_previous_output() {
+    let site = TestSite::new();
+    site.write("content/a.md", brief("A", "2024-01-01", "Body\n"));
+    site.run(&["build", "--no-search"]).assert_ok();
+    let before = site.read("public/a/index.html");
+    site.write(
+        "templates/brief.html",
+        "{% extends \"base.html\" %}\n{% block main %}\n<p>{{ brief.title }}</p>\n{{ brief.missing.field }}\n{% endblock main %}\n",
+    );
+    site.run(&["build", "--no-search"]).assert_error(&[
+        "templates/brief.html:4:",
+        "template error",
+        "content/a.md",
+    ]);
+    assert_eq!(site.read("public/a/index.html"), before);
+}
