@@ -305,6 +305,20 @@ fn rows_json(rows: &[ClaimRow<'_>], out: &mut Vec<u8>) -> std::io::Result<()> {
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b"\": ");
     }
+    /// `"name": "value"` lines at `indent`, each ended by `,\n` but the last, ended by `end`.
+    fn strings(
+        out: &mut Vec<u8>,
+        indent: &str,
+        fields: &[(&str, &str)],
+        end: &[u8],
+    ) -> std::io::Result<()> {
+        for (j, (name, value)) in fields.iter().enumerate() {
+            field(out, indent, name);
+            string(out, value)?;
+            out.extend_from_slice(if j + 1 < fields.len() { b",\n" } else { end });
+        }
+        Ok(())
+    }
     fn serde(out: &mut Vec<u8>, v: &impl Serialize) -> std::io::Result<()> {
         serde_json::to_writer(&mut *out, v).map_err(std::io::Error::other)
     }
@@ -312,18 +326,15 @@ fn rows_json(rows: &[ClaimRow<'_>], out: &mut Vec<u8>) -> std::io::Result<()> {
     const SOURCE: &str = "        ";
     for (i, r) in rows.iter().enumerate() {
         out.extend_from_slice(if i == 0 { b"  {\n" } else { b",\n  {\n" });
-        for (name, value) in [
+        let head = [
             ("brief", r.brief),
             ("brief_url", r.brief_url),
             ("permalink", r.permalink.as_str()),
             ("lang", r.lang),
             ("id", r.id.as_str()),
             ("text", r.text),
-        ] {
-            field(out, ROW, name);
-            string(out, value)?;
-            out.extend_from_slice(b",\n");
-        }
+        ];
+        strings(out, ROW, &head, b",\n")?;
         field(out, ROW, "kind");
         serde(out, &r.kind)?;
         out.extend_from_slice(b",\n");
@@ -339,11 +350,12 @@ fn rows_json(rows: &[ClaimRow<'_>], out: &mut Vec<u8>) -> std::io::Result<()> {
             }
         }
         out.extend_from_slice(b",\n");
-        for (name, value) in [("unit", r.unit), ("sentence", r.sentence)] {
-            field(out, ROW, name);
-            string(out, value)?;
-            out.extend_from_slice(b",\n");
-        }
+        strings(
+            out,
+            ROW,
+            &[("unit", r.unit), ("sentence", r.sentence)],
+            b",\n",
+        )?;
         field(out, ROW, "status");
         serde(out, &r.status)?;
         out.extend_from_slice(b",\n");
@@ -364,11 +376,7 @@ fn rows_json(rows: &[ClaimRow<'_>], out: &mut Vec<u8>) -> std::io::Result<()> {
                     ("url", c.url.as_str()),
                     ("locator", c.locator),
                 ];
-                for (j, (name, value)) in fields.iter().enumerate() {
-                    field(out, SOURCE, name);
-                    string(out, value)?;
-                    out.extend_from_slice(if j + 1 < fields.len() { b",\n" } else { b"\n" });
-                }
+                strings(out, SOURCE, &fields, b"\n")?;
                 out.extend_from_slice(b"      }");
             }
             out.extend_from_slice(b"\n    ]");
