@@ -1131,10 +1131,11 @@ fn write_rest(
         .into_iter()
         .filter(|&i| !matches!(jobs[i], pages::Job::Brief(_)))
         .collect();
-    // SOURCED_TIMINGS: the pages that took long, with when they started and ended.
+    // SOURCED_TIMINGS: the pages that took long, with when they started and ended, and the
+    // time per kind of page.
     let traced = std::env::var_os("SOURCED_TIMINGS").is_some();
     let t0 = Instant::now();
-    let slow: std::sync::Mutex<Vec<(f64, f64, pages::Job)>> = Default::default();
+    let spans: std::sync::Mutex<Vec<(f64, f64, pages::Job)>> = Default::default();
     let results: Vec<Result<Option<(String, String)>, Diagnostic>> = order
         .par_iter()
         .map(|&i| {
@@ -1142,21 +1143,30 @@ fn write_rest(
             let started = t0.elapsed().as_secs_f64();
             let r = render_rest(site, templates, shared, writer, job);
             let ended = t0.elapsed().as_secs_f64();
-            if traced
-                && ended - started > 0.05
-                && let Ok(mut s) = slow.lock()
-            {
+            if traced && let Ok(mut s) = spans.lock() {
                 s.push((started, ended, job));
             }
             r
         })
         .collect();
-    for (from, to, job) in slow.into_inner().unwrap_or_default() {
-        eprintln!(
-            "timing:     {job:?} {:.0}..{:.0} ms",
-            from * 1000.0,
-            to * 1000.0
-        );
+    // Per kind of page: how many, and the worker threads' time they took together.
+    let mut by_kind: std::collections::BTreeMap<String, (usize, f64)> = Default::default();
+    for (from, to, job) in spans.into_inner().unwrap_or_default() {
+        let kind = format!("{job:?}");
+        let kind = kind.split('(').next().unwrap_or_default().to_string();
+        let e = by_kind.entry(kind).or_default();
+        e.0 += 1;
+        e.1 += to - from;
+        if to - from > 0.05 {
+            eprintln!(
+                "timing:     {job:?} {:.0}..{:.0} ms",
+                from * 1000.0,
+                to * 1000.0
+            );
+        }
+    }
+    for (kind, (n, secs)) in by_kind {
+        eprintln!("timing:     {kind}: {n} pages, {:.0} ms of threads' time", secs * 1000.0);
     }
     // Back in the jobs' order, for the search index and the order of problems.
     let mut in_order: Vec<(usize, _)> = order.into_iter().zip(results).collect();
