@@ -373,7 +373,7 @@ fn rows_json(rows: &[ClaimRow<'_>], out: &mut Vec<u8>) -> std::io::Result<()> {
                 let fields = [
                     ("key", c.key),
                     ("title", c.title),
-                    ("url", c.url.as_str()),
+                    ("url", c.url),
                     ("locator", c.locator),
                 ];
                 strings(out, SOURCE, &fields, b"\n")?;
@@ -813,7 +813,7 @@ pub struct ClaimRow<'a> {
 pub struct ClaimSource<'a> {
     pub key: &'a str,
     pub title: &'a str,
-    pub url: String,
+    pub url: &'a str,
     pub locator: &'a str,
 }
 
@@ -839,19 +839,32 @@ fn claim_rows_in(site: &Site, range: std::ops::Range<usize>) -> Vec<ClaimRow<'_>
         let n = b.rendered.claims.len();
         let skip = range.start.saturating_sub(at).min(n);
         let take = (range.end - at).min(n) - skip;
+        // A brief's claims cite a few sources many times: each looked up once per brief (in
+        // the site's tables of tens of thousands, a lookup is a few cache misses).
+        let mut seen: Vec<(&str, &str, &str)> = Vec::new();
         for c in b.rendered.claims.iter().skip(skip).take(take) {
             let sources = c
                 .sources(&b.rendered, Some(&b.rules))
                 .into_iter()
-                .map(|(k, loc)| ClaimSource {
-                    key: k,
-                    title: site.bib.get(k).map_or("", |s| s.title.as_str()),
-                    url: site
-                        .source_index
-                        .get(k)
-                        .map(|&i| site.sources[i].address.url.clone())
-                        .unwrap_or_default(),
-                    locator: loc,
+                .map(|(k, loc)| {
+                    let (title, url) = match seen.iter().find(|(key, _, _)| *key == k) {
+                        Some(&(_, title, url)) => (title, url),
+                        None => {
+                            let title = site.bib.get(k).map_or("", |s| s.title.as_str());
+                            let url = site
+                                .source_index
+                                .get(k)
+                                .map_or("", |&i| site.sources[i].address.url.as_str());
+                            seen.push((k, title, url));
+                            (title, url)
+                        }
+                    };
+                    ClaimSource {
+                        key: k,
+                        title,
+                        url,
+                        locator: loc,
+                    }
                 })
                 .collect();
             // Not `format!`: 28,000 rows on a 1,000-brief site, twice (table and JSON).
@@ -1579,10 +1592,14 @@ mod tests {
     /// finite, and rows with no, one and two sources.
     #[test]
     fn claim_rows_are_written_as_serde_json_pretty_prints_them() {
-        let source = |key, title: &'static str, locator| ClaimSource {
+        let source = |key: &'static str, title: &'static str, locator| ClaimSource {
             key,
             title,
-            url: format!("/sources/{key}/"),
+            url: match key {
+                "bis2023" => "/sources/bis2023/",
+                "a" => "/sources/a/",
+                _ => "/sources/b/",
+            },
             locator,
         };
         let row = |text, value, sentence, status, sources| ClaimRow {
