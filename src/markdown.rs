@@ -1007,9 +1007,12 @@ fn citation<'a>(
         }
         Bracket::Citation(items) => items,
     };
+    // Each source looked up once (a lookup in a large site's table is a few cache misses).
+    let found: Vec<Option<&crate::sources::Source>> =
+        items.iter().map(|item| ctx.bib.get(&item.key)).collect();
     let mut ok = true;
-    for item in &items {
-        if ctx.bib.get(&item.key).is_none() {
+    for (item, source) in items.iter().zip(&found) {
+        if source.is_none() {
             ok = false;
             let at = range.start + 1 + item.at as usize;
             let mut d = Diagnostic::error(format!("citation of unknown source `@{}`", item.key))
@@ -1030,10 +1033,10 @@ fn citation<'a>(
     let number = out.citations.len() + 1;
     let note_html: Vec<String> = items
         .iter()
-        .filter_map(|item| {
-            let source = ctx.bib.get(&item.key)?;
+        .zip(&found)
+        .filter_map(|(item, source)| {
             Some(crate::bibliography::note_item(
-                source,
+                (*source)?,
                 item,
                 &ctx.source_page(&item.key),
             ))
