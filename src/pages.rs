@@ -969,22 +969,44 @@ impl Shared {
         self.sitemap.get_or_init(|| sitemap_order(site))
     }
 
+    /// Works out now, on all threads, what some pages would each need first: the page that
+    /// came first would work it out alone while other threads waiting for it idled.
+    pub fn warm(&self, site: &Site) {
+        rayon::join(|| self.source_claims(site), || self.sitemap_order(site));
+    }
+
     /// How many sourced claims rely on source `i` of `site.sources`, for each `i`.
     fn source_claims(&self, site: &Site) -> &[usize] {
+        use rayon::prelude::*;
         self.source_claims.get_or_init(|| {
-            let mut counts = vec![0; site.sources.len()];
-            for b in &site.briefs {
-                for c in &b.rendered.claims {
-                    if c.status == crate::markdown::ClaimStatus::Sourced {
-                        for (k, _) in c.sources(&b.rendered, Some(&b.rules)) {
-                            if let Some(&i) = site.source_index.get(k) {
-                                counts[i] += 1;
+            let n = site.sources.len();
+            site.briefs
+                .par_iter()
+                .with_min_len(64)
+                .fold(
+                    || vec![0; n],
+                    |mut counts, b| {
+                        for c in &b.rendered.claims {
+                            if c.status == crate::markdown::ClaimStatus::Sourced {
+                                for (k, _) in c.sources(&b.rendered, Some(&b.rules)) {
+                                    if let Some(&i) = site.source_index.get(k) {
+                                        counts[i] += 1;
+                                    }
+                                }
                             }
                         }
-                    }
-                }
-            }
-            counts
+                        counts
+                    },
+                )
+                .reduce(
+                    || vec![0; n],
+                    |mut a, b| {
+                        for (x, y) in a.iter_mut().zip(b) {
+                            *x += y;
+                        }
+                        a
+                    },
+                )
         })
     }
 

@@ -1127,6 +1127,7 @@ fn write_rest(
     diags: &mut Diagnostics,
 ) -> usize {
     let jobs = pages::jobs(site);
+    shared.warm(site);
     let order: Vec<usize> = pages::schedule(&jobs)
         .into_iter()
         .filter(|&i| !matches!(jobs[i], pages::Job::Brief(_)))
