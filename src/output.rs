@@ -163,7 +163,7 @@ pub struct Staging {
     /// The previous output's files, listed in the background while pages render.
     listing: Option<std::thread::JoinHandle<Listing>>,
     /// Folders of the output known to be real folders (not symlinks).
-    real_dirs: std::sync::Mutex<std::collections::HashSet<PathBuf, crate::FastHasher>>,
+    real_dirs: std::sync::Mutex<std::collections::HashSet<String, crate::FastHasher>>,
 }
 
 /// Files of an output folder as (`/`-separated relative path, full path), or why not.
@@ -291,7 +291,7 @@ impl Staging {
         let dest = join_rel(&self.target, rel)?;
         // A page written again replaces what was staged for it: always stage the new bytes.
         let first = self.record(rel);
-        if first && self.in_real_dirs(&dest) && same_content(&dest, bytes) {
+        if first && self.in_real_dirs(rel) && same_content(&dest, bytes) {
             return Ok(());
         }
         let staged = self.staged_name();
@@ -315,7 +315,7 @@ impl Staging {
         let dest = join_rel(&self.target, rel)?;
         self.record(rel);
         let staged = self.staged_name();
-        let old = if self.in_real_dirs(&dest) {
+        let old = if self.in_real_dirs(rel) {
             open_plain(&dest).filter(|f| f.metadata().is_ok_and(|m| m.is_file()))
         } else {
             None
@@ -345,22 +345,21 @@ impl Staging {
     /// Are all folders between the output folder and `dest` real folders? A file reached
     /// through a symlinked folder counts as missing: it is written anew, and the symlink is
     /// replaced by a folder, so nothing is ever read or written outside the output.
-    fn in_real_dirs(&self, dest: &Path) -> bool {
-        let mut dirs: Vec<&Path> = dest
-            .ancestors()
-            .skip(1)
-            .take_while(|d| *d != self.target.as_path())
-            .collect();
-        dirs.reverse();
-        for d in dirs {
-            if self.real_dirs.lock().is_ok_and(|known| known.contains(d)) {
+    fn in_real_dirs(&self, rel: &str) -> bool {
+        // Each folder by its `/`-separated path in the output (hashing a `Path` parses it).
+        for (end, _) in rel.match_indices('/') {
+            let dir = &rel[..end];
+            if self.real_dirs.lock().is_ok_and(|known| known.contains(dir)) {
                 continue;
             }
-            if !std::fs::symlink_metadata(d).is_ok_and(|m| m.is_dir()) {
+            let Ok(path) = join_rel(&self.target, dir) else {
+                return false;
+            };
+            if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
                 return false;
             }
             if let Ok(mut known) = self.real_dirs.lock() {
-                known.insert(d.to_path_buf());
+                known.insert(dir.to_string());
             }
         }
         true
