@@ -36,13 +36,40 @@ pub const MONTHS: [&str; 12] = [
 
 /// A date as readers of `lang` write it: `2 November 2024`, `2024年11月2日`.
 pub fn format_date(date: jiff::civil::Date, lang: &str) -> String {
+    // By hand, not with `format!`: every brief, listing item and reference entry shows one.
+    let mut out = String::with_capacity(20);
     let (y, m, d) = (date.year(), date.month(), date.day());
+    let push = |out: &mut String, n: i16| crate::html::push_int(out, i64::from(n));
     if is_cjk(lang) {
-        format!("{y}年{m}月{d}日")
+        push(&mut out, y);
+        out.push('年');
+        push(&mut out, m.into());
+        out.push('月');
+        push(&mut out, d.into());
+        out.push('日');
     } else {
-        let month = MONTHS[usize::try_from(m - 1).unwrap_or(0).min(11)];
-        format!("{d} {month} {y}")
+        push(&mut out, d.into());
+        out.push(' ');
+        out.push_str(MONTHS[usize::try_from(m - 1).unwrap_or(0).min(11)]);
+        out.push(' ');
+        push(&mut out, y);
     }
+    out
+}
+
+/// Appends `date` as its `Display` writes it (`2024-11-02`), by hand for years 0 to 9999.
+pub fn push_iso_date(out: &mut String, date: jiff::civil::Date) {
+    let y = date.year();
+    if !(0..=9999).contains(&y) {
+        use std::fmt::Write;
+        let _ = write!(out, "{date}");
+        return;
+    }
+    crate::html::push_padded(out, y.unsigned_abs().into(), 4);
+    out.push('-');
+    crate::html::push_padded(out, date.month().unsigned_abs().into(), 2);
+    out.push('-');
+    crate::html::push_padded(out, date.day().unsigned_abs().into(), 2);
 }
 
 /// A Han, kana or hangul character (counted as one word each).
@@ -57,6 +84,31 @@ pub fn is_cjk_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written dates are what `format!` and jiff's `Display` write, for every day of
+    /// some years (leap and not), and for years with fewer than four digits.
+    #[test]
+    fn dates_are_written_as_fmt_writes_them() {
+        for y in [0i16, 7, 99, 999, 1999, 2000, 2024, 2100, 9999] {
+            let mut d = jiff::civil::date(y, 1, 1);
+            while d.year() == y {
+                let (yy, m, dd) = (d.year(), d.month(), d.day());
+                let month = MONTHS[(m - 1) as usize];
+                assert_eq!(format_date(d, "en"), format!("{dd} {month} {yy}"));
+                assert_eq!(format_date(d, "zh-Hant"), format!("{yy}年{m}月{dd}日"));
+                let mut iso = String::from("x");
+                push_iso_date(&mut iso, d);
+                assert_eq!(iso, format!("x{d}"));
+                match d.tomorrow() {
+                    Ok(next) => d = next,
+                    Err(_) => break,
+                }
+            }
+        }
+        let mut iso = String::new();
+        push_iso_date(&mut iso, jiff::civil::date(-5, 3, 1));
+        assert_eq!(iso, jiff::civil::date(-5, 3, 1).to_string());
+    }
 
     #[test]
     fn tags() {

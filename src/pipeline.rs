@@ -1167,7 +1167,10 @@ fn write_rest(
         }
     }
     for (kind, (n, secs)) in by_kind {
-        eprintln!("timing:     {kind}: {n} pages, {:.0} ms of threads' time", secs * 1000.0);
+        eprintln!(
+            "timing:     {kind}: {n} pages, {:.0} ms of threads' time",
+            secs * 1000.0
+        );
     }
     // Back in the jobs' order, for the search index and the order of problems.
     let mut in_order: Vec<(usize, _)> = order.into_iter().zip(results).collect();

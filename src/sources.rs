@@ -97,11 +97,17 @@ impl PartialDate {
     /// Built by hand, not with `format!`: every note and reference entry shows its date
     /// (33,000 on a 1,000-brief site).
     pub fn display(&self) -> String {
-        use crate::lang::MONTHS;
         let mut out = String::with_capacity(20);
+        self.push_display(&mut out);
+        out
+    }
+
+    /// Appends [`PartialDate::display`]'s text (letters, digits and spaces: nothing to escape).
+    pub fn push_display(&self, out: &mut String) {
+        use crate::lang::MONTHS;
         let month = self.month.map(|m| MONTHS[(m as usize).clamp(1, 12) - 1]);
         if let (Some(month), Some(d)) = (month, self.day) {
-            push_int(&mut out, i32::from(d));
+            crate::html::push_int(out, i64::from(d));
             out.push(' ');
             out.push_str(month);
             out.push(' ');
@@ -109,17 +115,25 @@ impl PartialDate {
             out.push_str(month);
             out.push(' ');
         }
-        push_int(&mut out, i32::from(self.year));
-        out
+        crate::html::push_int(out, i64::from(self.year));
     }
-}
 
-/// Appends `n` in decimal, as `n.to_string()` writes it.
-fn push_int(out: &mut String, n: i32) {
-    if n < 0 {
-        out.push('-');
+    /// Appends the date as its `Display` writes it (`2020`, `2020-03`, `2020-03-14`), by hand.
+    pub fn push_iso(&self, out: &mut String) {
+        if self.year < 0 {
+            use std::fmt::Write;
+            let _ = write!(out, "{self}");
+            return;
+        }
+        crate::html::push_padded(out, self.year.unsigned_abs().into(), 4);
+        for part in [self.month, self.day].into_iter().flatten() {
+            out.push('-');
+            if part < 0 {
+                out.push('-');
+            }
+            crate::html::push_padded(out, part.unsigned_abs().into(), 2);
+        }
     }
-    crate::html::push_uint(out, u64::from(n.unsigned_abs()));
 }
 
 impl fmt::Display for PartialDate {
@@ -817,6 +831,21 @@ pub fn load_site_wide(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written ISO form is what `Display` writes, for every shape of date.
+    #[test]
+    fn partial_dates_are_written_as_display_writes_them() {
+        for year in [0i16, 7, 999, 2020, 9999] {
+            for month in [None, Some(1i8), Some(12)] {
+                for day in [None, Some(1i8), Some(31)] {
+                    let d = PartialDate { year, month, day };
+                    let mut out = String::from("x");
+                    d.push_iso(&mut out);
+                    assert_eq!(out, format!("x{d}"));
+                }
+            }
+        }
+    }
 
     #[test]
     fn partial_dates() {
