@@ -342,7 +342,7 @@ impl Staging {
             .map_err(|e| io_error(&path, e))
     }
 
-    /// Are all folders between the output folder and `dest` real folders? A file reached
+    /// Are all folders of `rel` (a checked `/`-separated path) real folders? A file reached
     /// through a symlinked folder counts as missing: it is written anew, and the symlink is
     /// replaced by a folder, so nothing is ever read or written outside the output.
     fn in_real_dirs(&self, rel: &str) -> bool {
