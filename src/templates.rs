@@ -11,6 +11,17 @@ use std::sync::Arc;
 use crate::diagnostics::{Diagnostic, SourceText};
 use crate::theme::Theme;
 
+/// Tera's `safe` filter without the copy: Tera's own copies the string into a new value (a
+/// brief's whole body, every note and reference entry); this marks the value it is given.
+/// Other values become their text, marked safe, as with Tera's.
+fn safe(value: tera::Value, _: tera::Kwargs, _: &tera::State) -> tera::Value {
+    if value.is_string() {
+        value.mark_safe()
+    } else {
+        tera::Value::safe_string(&value.to_string())
+    }
+}
+
 /// Tera plus the text of each template, for error positions.
 pub struct Templates {
     pub tera: tera::Tera,
@@ -43,6 +54,7 @@ impl Templates {
             .map(|(n, f)| (n.as_str(), f.text.as_str()))
             .collect();
         tera.set_escape_fn(crate::html::escape_to);
+        tera.register_filter("safe", safe);
         if let Err(e) = tera.add_raw_templates(all) {
             return Err(vec![convert(&e, &theme.templates, None)]);
         }
@@ -134,4 +146,41 @@ fn convert(
         d = d.in_file(format!("templates/{}", report.filename()));
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    /// Our `safe` writes what Tera's own does, for strings short and long (with markup and
+    /// with characters autoescaping would change), numbers, booleans, arrays, maps and none;
+    /// and a value left unfiltered is still escaped.
+    #[test]
+    fn safe_writes_what_teras_safe_writes() {
+        let template = "{{ short | safe }}|{{ long | safe }}|{{ n | safe }}|{{ f | safe }}|\
+                        {{ yes | safe }}|{{ list | safe }}|{{ map | safe }}|{{ nothing | safe }}|\
+                        {{ long }}|{{ long | safe | upper }}";
+        let mut ctx = tera::Context::new();
+        ctx.insert("short", "<b>&</b>");
+        ctx.insert(
+            "long",
+            "<p class=\"x\">A body longer than a short string, with <em>markup</em> & 'quotes'</p>",
+        );
+        ctx.insert("n", &42);
+        ctx.insert("f", &2.5);
+        ctx.insert("yes", &true);
+        ctx.insert("list", &["<a>", "b"]);
+        ctx.insert("map", &std::collections::BTreeMap::from([("k", "<v>")]));
+        ctx.insert("nothing", &None::<String>);
+        let render = |ours: bool| {
+            let mut tera = tera::Tera::default();
+            tera.set_escape_fn(crate::html::escape_to);
+            if ours {
+                tera.register_filter("safe", super::safe);
+            }
+            tera.add_raw_template("t.html", template).unwrap();
+            tera.render("t.html", &ctx).unwrap()
+        };
+        let ours = render(true);
+        assert_eq!(ours, render(false));
+        assert!(ours.contains("<p class=\"x\">") && ours.contains("&lt;p class="));
+    }
 }
