@@ -1021,7 +1021,7 @@ impl Shared {
     /// brief, the source index and the source's own page show it): kept for all sources, the
     /// entries would add a tenth to a large site's memory.
     fn reference(&self, site: &Site, i: usize) -> Option<String> {
-        let source = site.bib.get(&site.sources.get(i)?.key)?;
+        let source = site.bib.at(site.sources.get(i)?.definition)?;
         Some(crate::bibliography::reference(source))
     }
 
@@ -1311,7 +1311,7 @@ pub fn prepare(
             let rows: Vec<tera::Value> = (start..end)
                 .filter_map(|i| {
                     let e = &site.sources[i];
-                    let s = site.bib.get(&e.key)?;
+                    let s = site.bib.at(e.definition)?;
                     let count = |n: usize| tera::Value::from(n as u64);
                     let mut row = tera::Map::default();
                     row.insert("key".into(), e.key.as_str().into());
@@ -1345,7 +1345,7 @@ pub fn prepare(
         }
         Job::Source(i) => {
             let e = &site.sources[i];
-            let Some(s) = site.bib.get(&e.key) else {
+            let Some(s) = site.bib.at(e.definition) else {
                 return Err(Diagnostic::error(format!("source `{}` vanished", e.key)));
             };
             #[derive(Serialize)]

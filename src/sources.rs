@@ -239,6 +239,11 @@ impl Bibliography {
     pub fn get(&self, key: &str) -> Option<&Source> {
         self.sources.get(key).map(|d| &d.source)
     }
+
+    /// The source defined at position `i` (as [`indexmap::IndexMap::get_index_of`] gives it).
+    pub fn at(&self, i: usize) -> Option<&Source> {
+        self.sources.get_index(i).map(|(_, d)| &d.source)
+    }
 }
 
 fn differences(a: &Source, b: &Source) -> Vec<&'static str> {
