@@ -850,11 +850,13 @@ fn claim_rows_in(site: &Site, range: std::ops::Range<usize>) -> Vec<ClaimRow<'_>
                     let (title, url) = match seen.iter().find(|(key, _, _)| *key == k) {
                         Some(&(_, title, url)) => (title, url),
                         None => {
-                            let title = site.bib.get(k).map_or("", |s| s.title.as_str());
-                            let url = site
-                                .source_index
-                                .get(k)
-                                .map_or("", |&i| site.sources[i].address.url.as_str());
+                            let entry = site.source_index.get(k).map(|&i| &site.sources[i]);
+                            let source = match entry {
+                                Some(e) => site.bib.at(e.definition),
+                                None => site.bib.get(k),
+                            };
+                            let title = source.map_or("", |s| s.title.as_str());
+                            let url = entry.map_or("", |e| e.address.url.as_str());
                             seen.push((k, title, url));
                             (title, url)
                         }
