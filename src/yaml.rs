@@ -181,6 +181,10 @@ fn mapping_key(line: &str) -> Option<(String, usize)> {
 /// small file becomes gigabytes (RELIABILITY.md, finding 2).
 fn find_aliases(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
     let mut out = Vec::new();
+    // Every anchor and alias starts with one of these bytes; most front matter has neither.
+    if memchr::memchr2(b'&', b'*', &text.as_bytes()[range.clone()]).is_none() {
+        return out;
+    }
     let mut offset = range.start;
     let mut block_indent: Option<usize> = None;
     for line in text[range].split_inclusive('\n') {
