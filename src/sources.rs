@@ -120,17 +120,15 @@ impl PartialDate {
 
     /// Appends the date as its `Display` writes it (`2020`, `2020-03`, `2020-03-14`), by hand.
     pub fn push_iso(&self, out: &mut String) {
-        if self.year < 0 {
+        let parts = [self.month, self.day];
+        if self.year < 0 || parts.iter().flatten().any(|p| *p < 0) {
             use std::fmt::Write;
             let _ = write!(out, "{self}");
             return;
         }
         crate::html::push_padded(out, self.year.unsigned_abs().into(), 4);
-        for part in [self.month, self.day].into_iter().flatten() {
+        for part in parts.into_iter().flatten() {
             out.push('-');
-            if part < 0 {
-                out.push('-');
-            }
             crate::html::push_padded(out, part.unsigned_abs().into(), 2);
         }
     }
@@ -840,9 +838,9 @@ mod tests {
     /// The hand-written ISO form is what `Display` writes, for every shape of date.
     #[test]
     fn partial_dates_are_written_as_display_writes_them() {
-        for year in [0i16, 7, 999, 2020, 9999] {
-            for month in [None, Some(1i8), Some(12)] {
-                for day in [None, Some(1i8), Some(31)] {
+        for year in [-1i16, 0, 7, 999, 2020, 9999] {
+            for month in [None, Some(-1i8), Some(1), Some(12)] {
+                for day in [None, Some(-3i8), Some(1), Some(31)] {
                     let d = PartialDate { year, month, day };
                     let mut out = String::from("x");
                     d.push_iso(&mut out);
