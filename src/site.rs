@@ -896,7 +896,7 @@ fn set_sources(site: &mut Site, bib: crate::sources::Bibliography, mut entries: 
     });
     entries.par_sort_by_cached_key(|e| {
         let title = bib
-            .get(&e.key)
+            .at(e.definition)
             .map(|s| s.title.to_lowercase())
             .unwrap_or_default();
         (title, e.key.clone())
