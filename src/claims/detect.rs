@@ -939,33 +939,34 @@ fn find_numerals(t: &Text, words: &[AsciiWord]) -> Vec<Numeral> {
             continue;
         }
         // (Chinese numerals are all outside ASCII.)
-        if !c.is_ascii() && is_cn_numeral(c) {
-            if let Some((mut e, v)) = parse_chinese(t, i) {
-                // A lone zero is a word (零組件, 零售), not a number.
-                if e == i + 1 && matches!(c, '零' | '〇' | '○') {
-                    i = e;
-                    continue;
-                }
-                let one = e == i + 1 && c == '一';
-                // Approximators inside the number phrase: 三百多, 十多年, 600餘.
-                if matches!(t.at(e), Some('多') | Some('餘') | Some('余'))
-                    && c != '一'
-                    && t.at(e + 1).is_some_and(is_cjk)
-                    && !t.starts(e + 1, "次")
-                {
-                    e += 1;
-                }
-                out.push(Numeral {
-                    start: i,
-                    end: e,
-                    value: v,
-                    script: Script::Chinese,
-                    is_one_word: one,
-                    plain_int: false,
-                });
+        if !c.is_ascii()
+            && is_cn_numeral(c)
+            && let Some((mut e, v)) = parse_chinese(t, i)
+        {
+            // A lone zero is a word (零組件, 零售), not a number.
+            if e == i + 1 && matches!(c, '零' | '〇' | '○') {
                 i = e;
                 continue;
             }
+            let one = e == i + 1 && c == '一';
+            // Approximators inside the number phrase: 三百多, 十多年, 600餘.
+            if matches!(t.at(e), Some('多') | Some('餘') | Some('余'))
+                && c != '一'
+                && t.at(e + 1).is_some_and(is_cjk)
+                && !t.starts(e + 1, "次")
+            {
+                e += 1;
+            }
+            out.push(Numeral {
+                start: i,
+                end: e,
+                value: v,
+                script: Script::Chinese,
+                is_one_word: one,
+                plain_int: false,
+            });
+            i = e;
+            continue;
         }
         if c.is_ascii_alphabetic() && (i == 0 || !t.c[i - 1].is_ascii_alphanumeric()) {
             // Only a few words can start a numeral: check the word before parsing.
@@ -1474,14 +1475,13 @@ fn attach_unit(t: &Text, n: &Numeral) -> Option<Unit> {
     {
         let mut x = end + 1;
         let mut ratio = value / 10.0;
-        if let Some(d) = t.at(x).and_then(cn_digit) {
-            if !t
+        if let Some(d) = t.at(x).and_then(cn_digit)
+            && !t
                 .at(x + 1)
                 .is_some_and(|c| CN_CLASSIFIERS.contains(c) || c == '成')
-            {
-                ratio += d / 100.0;
-                x += 1;
-            }
+        {
+            ratio += d / 100.0;
+            x += 1;
         }
         return Some(Unit {
             start,
@@ -1562,21 +1562,23 @@ fn attach_unit(t: &Text, n: &Numeral) -> Option<Unit> {
             });
         }
     }
-    if t.at(end) == Some('/') && t.at(end + 1).is_some_and(is_digit) && n.script == Script::Digits {
-        if let Some((x, d, _)) = parse_digits(t, end + 1) {
-            let (x, d) = match t.at(x).and_then(cn_big_unit) {
-                Some(m) => (x + 1, d * m),
-                None => (x, d),
-            };
-            if !t.at(x).is_some_and(|c| is_digit(c) || c == '/') {
-                return Some(Unit {
-                    start,
-                    end: x,
-                    kind: Kind::Fraction,
-                    value: if d != 0.0 { value / d } else { 0.0 },
-                    unit: "ratio".into(),
-                });
-            }
+    if t.at(end) == Some('/')
+        && t.at(end + 1).is_some_and(is_digit)
+        && n.script == Script::Digits
+        && let Some((x, d, _)) = parse_digits(t, end + 1)
+    {
+        let (x, d) = match t.at(x).and_then(cn_big_unit) {
+            Some(m) => (x + 1, d * m),
+            None => (x, d),
+        };
+        if !t.at(x).is_some_and(|c| is_digit(c) || c == '/') {
+            return Some(Unit {
+                start,
+                end: x,
+                kind: Kind::Fraction,
+                value: if d != 0.0 { value / d } else { 0.0 },
+                unit: "ratio".into(),
+            });
         }
     }
     // Fraction words after a number word: "two-thirds", "three fifths", "a third".
