@@ -6,11 +6,18 @@
 //! changed and removes the ones the site no longer has (see [`Staging`]). A failed or
 //! interrupted build leaves the previous output as it was. A `.git` (folder or file) and a
 //! `CNAME` in the output are kept. Nothing is written outside the staging folder and
-//! `output_dir`, and dangerous `output_dir`s are refused by [`check_output_dir`].
+//! `output_dir` (but the output's [`manifest`], in the user's cache folder), and dangerous
+//! `output_dir`s are refused by [`check_output_dir`].
 
+mod manifest;
+
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
+use crate::FastHasher;
 use crate::diagnostics::Diagnostic;
+use manifest::{Checked, DirRec, FileRec, Manifest};
 
 /// Files a user keeps in the output folder that a build must not remove.
 pub const KEPT: &[&str] = &[".git", "CNAME"];
@@ -149,21 +156,39 @@ pub fn check_output_dir(root: &Path, output: &Path) -> Result<PathBuf, String> {
 /// folder. Only when every page has rendered and been written does [`Staging::commit`] move
 /// the changed files into place and remove the files the site no longer has. So a failed
 /// build still leaves the previous output as it was; the commit itself is a series of
-/// renames, each atomic, not one.
+/// renames, each atomic, not one. With the last build's [`manifest`], an unchanged file is
+/// told by its metadata and the hash of its new bytes, and only folders that changed since
+/// are listed.
 pub struct Staging {
     dir: tempfile::TempDir,
     target: PathBuf,
     /// A previous build is updated in place (else the staging folder becomes the output).
     update: bool,
-    /// Every path the build produced (when updating).
-    produced: std::sync::Mutex<std::collections::HashSet<String, crate::FastHasher>>,
+    /// Every path the build produced, with its record for the next manifest once written.
+    produced: std::sync::Mutex<HashMap<String, Option<FileRec>, FastHasher>>,
     /// Changed files, as (path in the output, name in the staging folder).
     staged: std::sync::Mutex<Vec<(String, PathBuf)>>,
     counter: std::sync::atomic::AtomicUsize,
-    /// The previous output's files, listed in the background while pages render.
+    /// What the last build's manifest vouches for, once checked in the background; None on
+    /// a first build or without a usable manifest.
+    checked: Arc<OnceLock<Option<Checked>>>,
+    /// The previous output's files, listed (or taken from the manifest) in the background
+    /// while pages render.
     listing: Option<std::thread::JoinHandle<Listing>>,
     /// Folders of the output known to be real folders (not symlinks).
-    real_dirs: std::sync::Mutex<std::collections::HashSet<String, crate::FastHasher>>,
+    real_dirs: std::sync::Mutex<HashSet<String, FastHasher>>,
+    /// Where the output's manifest is kept (None: nowhere to keep one).
+    manifest: Option<PathBuf>,
+}
+
+/// Sets a checked manifest to "none" when the checking thread ends without setting it (a
+/// panic), so that no writer waits for it forever.
+struct Unblock(Arc<OnceLock<Option<Checked>>>);
+
+impl Drop for Unblock {
+    fn drop(&mut self) {
+        let _ = self.0.set(None);
+    }
 }
 
 /// Files of an output folder as (`/`-separated relative path, full path), or why not.
@@ -176,25 +201,46 @@ fn name_of(target: &Path) -> String {
         .unwrap_or_else(|| "public".to_string())
 }
 
-/// Does the file at `path` (a plain file, not a symlink) hold exactly `bytes`?
+/// The metadata of the file at `path` (a plain file, not a symlink) if it holds exactly
+/// `bytes`.
 ///
 /// On Unix the file is opened without following a symlink and without blocking on a FIFO, so
-/// no separate `lstat` is needed (a build checks every page of the site this way).
-fn same_content(path: &Path, bytes: &[u8]) -> bool {
+/// no separate `lstat` is needed.
+fn same_content(path: &Path, bytes: &[u8]) -> Option<std::fs::Metadata> {
     use std::io::Read;
-    let Some(f) = open_plain(path) else {
-        return false;
-    };
-    match f.metadata() {
-        Ok(m) if m.is_file() && m.len() == bytes.len() as u64 => {}
-        _ => return false,
-    }
+    let f = open_plain(path)?;
+    let meta = f
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file() && m.len() == bytes.len() as u64)?;
     // Read into unfilled capacity (a zeroed block per page showed up in profiles); one byte
     // more than expected tells a file that grew since `fstat`.
     let mut old = Vec::with_capacity(bytes.len() + 1);
     f.take(bytes.len() as u64 + 1)
         .read_to_end(&mut old)
         .is_ok_and(|_| old == bytes)
+        .then_some(meta)
+}
+
+/// Writes what `produce` writes into a new file at `path`; the manifest's record of it.
+fn produce_into(path: &Path, produce: &mut Produce<'_>) -> std::io::Result<FileRec> {
+    let file = std::fs::File::create(path)?;
+    let mut out = Hashing::new(std::io::BufWriter::with_capacity(1 << 20, file));
+    produce(&mut out)?;
+    let file = out.inner.into_inner().map_err(|e| e.into_error())?;
+    Ok(FileRec::of(&file.metadata()?, out.hasher.digest128()))
+}
+
+/// Writes `bytes` into a new file at `path`; its metadata once written.
+fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<std::fs::Metadata> {
+    let mut f = std::fs::File::create(path)?;
+    std::io::Write::write_all(&mut f, bytes)?;
+    f.metadata()
+}
+
+/// `rel`'s folders, the output folder itself (`""`) first.
+fn folders_of(rel: &str) -> impl Iterator<Item = &str> {
+    std::iter::once("").chain(rel.match_indices('/').map(|(end, _)| &rel[..end]))
 }
 
 /// Opens `path` for reading unless it is a symlink (or, on Unix, would block: a FIFO).
@@ -266,10 +312,30 @@ impl Staging {
                 .in_file(parent)
             })?;
         let update = target.join(MARKER).is_file();
-        let listing = update.then(|| {
-            let target = target.to_path_buf();
-            std::thread::spawn(move || list_files(&target))
-        });
+        let manifest = manifest::location(&absolute(target));
+        let checked = Arc::new(OnceLock::new());
+        let listing = if update {
+            let (target, at, cell) = (target.to_path_buf(), manifest.clone(), checked.clone());
+            Some(std::thread::spawn(move || {
+                let _unblock = Unblock(cell.clone());
+                let found = at
+                    .and_then(|at| Manifest::load(&at, &absolute(&target)))
+                    .and_then(|m| manifest::check(&target, m));
+                match found {
+                    Some((vouched, files)) => {
+                        let _ = cell.set(Some(vouched));
+                        Ok(files)
+                    }
+                    None => {
+                        let _ = cell.set(None);
+                        list_files(&target)
+                    }
+                }
+            }))
+        } else {
+            let _ = checked.set(None);
+            None
+        };
         Ok(Staging {
             dir,
             target: target.to_path_buf(),
@@ -277,27 +343,61 @@ impl Staging {
             produced: Default::default(),
             staged: Default::default(),
             counter: Default::default(),
+            checked,
             listing,
             real_dirs: Default::default(),
+            manifest,
         })
+    }
+
+    /// What the last build's manifest vouches for (waits for the check).
+    fn checked(&self) -> Option<&Checked> {
+        self.checked.wait().as_ref()
     }
 
     /// Writes `bytes` at `rel` (a `/`-separated path) of the new site.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
         if !self.update {
             let path = self.in_staging(rel)?;
-            return std::fs::write(&path, bytes).map_err(|e| io_error(&path, e));
+            let meta = write_file(&path, bytes).map_err(|e| io_error(&path, e))?;
+            self.note(rel, FileRec::of(&meta, manifest::hash(bytes)));
+            return Ok(());
         }
         let dest = join_rel(&self.target, rel)?;
-        // A page written again replaces what was staged for it: always stage the new bytes.
         let first = self.record(rel);
-        if first && self.in_real_dirs(rel) && same_content(&dest, bytes) {
+        self.put(rel, &dest, bytes, first)
+    }
+
+    /// Stages `bytes` for `rel` (at `dest` in the output) unless the previous output already
+    /// holds them there. A page written again (`first` false) replaces what was staged for
+    /// it: the new bytes are always staged.
+    fn put(&self, rel: &str, dest: &Path, bytes: &[u8], first: bool) -> Result<(), Diagnostic> {
+        let hash = manifest::hash(bytes);
+        if first && let Some(kept) = self.unchanged(rel, dest, bytes, hash) {
+            self.note(rel, kept);
             return Ok(());
         }
         let staged = self.staged_name();
-        std::fs::write(&staged, bytes).map_err(|e| io_error(&staged, e))?;
+        let meta = write_file(&staged, bytes).map_err(|e| io_error(&staged, e))?;
+        self.note(rel, FileRec::of(&meta, hash));
         self.stage(rel, staged);
         Ok(())
+    }
+
+    /// The record of the previous output's file at `dest` (for `rel`) if it holds exactly
+    /// `bytes` (whose hash is `hash`). A file as the manifest recorded it is told by the
+    /// hashes alone; any other is read and compared.
+    fn unchanged(&self, rel: &str, dest: &Path, bytes: &[u8], hash: u128) -> Option<FileRec> {
+        if let Some(rec) = self.checked().and_then(|c| c.file(rel))
+            // Its folders were all checked to be real ones: no symlink is followed here.
+            && std::fs::symlink_metadata(dest).is_ok_and(|m| rec.matches(&m))
+        {
+            return (rec.hashes_to(hash) && rec.len == bytes.len() as u64).then_some(*rec);
+        }
+        if !self.in_real_dirs(rel) {
+            return None;
+        }
+        same_content(dest, bytes).map(|meta| FileRec::of(&meta, hash))
     }
 
     /// Writes what `produce` writes at `rel`, streaming it to disk (and, when updating,
@@ -305,24 +405,46 @@ impl Staging {
     pub fn write_with(&self, rel: &str, produce: &mut Produce<'_>) -> Result<(), Diagnostic> {
         if !self.update {
             let path = self.in_staging(rel)?;
-            let mut out = std::fs::File::create(&path)
-                .map(|f| std::io::BufWriter::with_capacity(1 << 20, f))
-                .map_err(|e| io_error(&path, e))?;
-            return produce(&mut out)
-                .and_then(|()| std::io::Write::flush(&mut out))
-                .map_err(|e| io_error(&path, e));
+            let rec = produce_into(&path, produce).map_err(|e| io_error(&path, e))?;
+            self.note(rel, rec);
+            return Ok(());
         }
         let dest = join_rel(&self.target, rel)?;
-        self.record(rel);
+        let first = self.record(rel);
+        // A file as the manifest recorded it: the new bytes' hash tells whether it changed,
+        // with nothing held in memory or read back. Only a changed file is made again, into
+        // the staging folder (rendering is repeatable; a rebuild changes few files).
+        if first
+            && let Some(rec) = self.checked().and_then(|c| c.file(rel))
+            // Its folders were all checked to be real ones: no symlink is followed here.
+            && std::fs::symlink_metadata(&dest).is_ok_and(|m| rec.matches(&m))
+        {
+            let mut probe = Hashing::new(std::io::sink());
+            produce(&mut probe).map_err(|e| io_error(&dest, e))?;
+            if probe.len == rec.len && rec.hashes_to(probe.hasher.digest128()) {
+                self.note(rel, *rec);
+                return Ok(());
+            }
+            let staged = self.staged_name();
+            let made = produce_into(&staged, produce).map_err(|e| io_error(&staged, e))?;
+            self.note(rel, made);
+            self.stage(rel, staged);
+            return Ok(());
+        }
         let staged = self.staged_name();
         let old = if self.in_real_dirs(rel) {
-            open_plain(&dest).filter(|f| f.metadata().is_ok_and(|m| m.is_file()))
+            open_plain(&dest).and_then(|f| {
+                let meta = f.metadata().ok().filter(|m| m.is_file())?;
+                Some((f, meta))
+            })
         } else {
             None
         };
         let mut out = Compare::new(staged.clone(), old);
         produce(&mut out).map_err(|e| io_error(&staged, e))?;
-        if !out.finish().map_err(|e| io_error(&staged, e))? {
+        let (same, rec) = out.finish().map_err(|e| io_error(&staged, e))?;
+        self.note(rel, rec);
+        if !same {
             self.stage(rel, staged);
         }
         Ok(())
@@ -330,16 +452,10 @@ impl Staging {
 
     /// Copies the file at `from` to `rel`.
     pub fn copy(&self, rel: &str, from: &Path) -> Result<(), Diagnostic> {
-        if self.update {
-            let bytes = std::fs::read(from).map_err(|e| {
-                Diagnostic::error(format!("cannot read {}: {e}", from.display())).in_file(from)
-            })?;
-            return self.write(rel, &bytes);
-        }
-        let path = self.in_staging(rel)?;
-        std::fs::copy(from, &path)
-            .map(|_| ())
-            .map_err(|e| io_error(&path, e))
+        let bytes = std::fs::read(from).map_err(|e| {
+            Diagnostic::error(format!("cannot read {}: {e}", from.display())).in_file(from)
+        })?;
+        self.write(rel, &bytes)
     }
 
     /// Are all folders of `rel` (a checked `/`-separated path) real folders? A file reached
@@ -347,9 +463,12 @@ impl Staging {
     /// replaced by a folder, so nothing is ever read or written outside the output.
     fn in_real_dirs(&self, rel: &str) -> bool {
         // Each folder by its `/`-separated path in the output (hashing a `Path` parses it).
+        let checked = self.checked();
         for (end, _) in rel.match_indices('/') {
             let dir = &rel[..end];
-            if self.real_dirs.lock().is_ok_and(|known| known.contains(dir)) {
+            if checked.is_some_and(|c| c.dirs.contains_key(dir))
+                || self.real_dirs.lock().is_ok_and(|known| known.contains(dir))
+            {
                 continue;
             }
             let Ok(path) = join_rel(&self.target, dir) else {
@@ -377,8 +496,20 @@ impl Staging {
     /// Notes that the new site has `rel`; false if it was written before.
     fn record(&self, rel: &str) -> bool {
         match self.produced.lock() {
-            Ok(mut p) => p.insert(rel.to_string()),
+            Ok(mut p) => p.insert(rel.to_string(), None).is_none(),
             Err(_) => false,
+        }
+    }
+
+    /// Keeps `rec` as the manifest's record of `rel`, now written or found unchanged.
+    fn note(&self, rel: &str, rec: FileRec) {
+        if let Ok(mut p) = self.produced.lock() {
+            match p.get_mut(rel) {
+                Some(slot) => *slot = Some(rec),
+                None => {
+                    p.insert(rel.to_string(), Some(rec));
+                }
+            }
         }
     }
 
@@ -398,11 +529,25 @@ impl Staging {
     /// Puts the new site in place: renames the staging folder to the output folder (keeping
     /// `.git` and `CNAME`), or, when updating, moves each changed file into place and removes
     /// the files the new site does not have.
-    pub fn commit(self) -> Result<(), Diagnostic> {
+    pub fn commit(mut self) -> Result<(), Diagnostic> {
         self.write(MARKER, MARKER_TEXT.as_bytes())?;
-        if self.update {
-            return self.commit_update();
+        let produced = std::mem::take(&mut *self.produced.lock().map_err(|_| poisoned())?);
+        let at = self.manifest.take();
+        let target = self.target.clone();
+        let settled = if self.update {
+            self.commit_update(&produced)?
+        } else {
+            self.commit_first()?;
+            None
+        };
+        if let Some(at) = at {
+            save_manifest(&target, &at, produced, settled);
         }
+        Ok(())
+    }
+
+    /// Puts a first build's staging folder in place.
+    fn commit_first(self) -> Result<(), Diagnostic> {
         let staged = self.dir.keep();
         let target = self.target;
         if !target.exists() {
@@ -436,11 +581,26 @@ impl Staging {
         std::fs::remove_dir_all(&old).map_err(|e| io_error(&old, e))
     }
 
-    fn commit_update(self) -> Result<(), Diagnostic> {
+    /// Moves a rebuild's changed files into place and removes the files the site no longer
+    /// has. Returns the folders whose state the manifest check saw and nothing has changed
+    /// since (none without a checked manifest).
+    fn commit_update(
+        self,
+        produced: &HashMap<String, Option<FileRec>, FastHasher>,
+    ) -> Result<Option<HashMap<String, DirRec, FastHasher>>, Diagnostic> {
         let staged = std::mem::take(&mut *self.staged.lock().map_err(|_| poisoned())?);
-        let produced = std::mem::take(&mut *self.produced.lock().map_err(|_| poisoned())?);
         let target = &self.target;
+        // Folders an entry moves into or out of: their times change.
+        let mut touched: HashSet<String, FastHasher> = HashSet::default();
+        let mut touch = |rel: &str| {
+            for dir in folders_of(rel) {
+                if !touched.contains(dir) {
+                    touched.insert(dir.to_string());
+                }
+            }
+        };
         for (rel, from) in staged {
+            touch(&rel);
             let dest = join_rel(target, &rel)?;
             make_parents(target, &dest).map_err(|e| io_error(&dest, e))?;
             if dest.symlink_metadata().is_ok_and(|m| m.is_dir()) {
@@ -455,10 +615,23 @@ impl Staging {
             Some(Err(_)) => return Err(poisoned()),
             None => list_files(target).map_err(|msg| Diagnostic::error(msg).in_file(target))?,
         };
+        let checked = Arc::try_unwrap(self.checked)
+            .ok()
+            .and_then(OnceLock::into_inner)
+            .flatten();
+        // With a manifest, the listing holds only files it did not know of: the files it
+        // recorded that the site no longer has go too.
+        let mut listed = listed;
+        for rel in checked.iter().flat_map(|c| c.files.keys()) {
+            if !produced.contains_key(rel) {
+                listed.push((rel.clone(), join_rel(target, rel)?));
+            }
+        }
         let mut emptied: std::collections::BTreeSet<PathBuf> = Default::default();
         for (rel, path) in listed {
             // A symlink listed before the commit may have become a real folder since.
-            if !produced.contains(&rel) && !path.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+            if !produced.contains_key(&rel) && !path.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+                touch(&rel);
                 match std::fs::remove_file(&path) {
                     // Gone with a folder a new file replaced.
                     Err(e)
@@ -485,18 +658,85 @@ impl Staging {
                 }
             }
         }
-        Ok(())
+        Ok(checked.map(|c| {
+            let mut dirs = c.dirs;
+            dirs.retain(|d, _| !touched.contains(d));
+            dirs
+        }))
     }
+}
+
+/// Records what the output folder `target` now holds in the manifest at `at`, for the next
+/// build: `produced` (every file's record) and each folder's state, taken from `settled`
+/// where nothing moved in or out since it was checked, else read now. Any gap means no
+/// manifest.
+fn save_manifest(
+    target: &Path,
+    at: &Path,
+    produced: HashMap<String, Option<FileRec>, FastHasher>,
+    settled: Option<HashMap<String, DirRec, FastHasher>>,
+) {
+    let target_abs = absolute(target);
+    let contents = (|| {
+        let dev = manifest::dev(&std::fs::symlink_metadata(target).ok()?);
+        let mut files = Vec::with_capacity(produced.len());
+        let mut dirs: HashSet<&str, FastHasher> = HashSet::default();
+        for (rel, rec) in &produced {
+            dirs.extend(folders_of(rel));
+            files.push((rel.as_str(), (*rec)?));
+        }
+        let mut folders = Vec::with_capacity(dirs.len());
+        for dir in dirs {
+            let rec = match settled.as_ref().and_then(|s| s.get(dir)) {
+                Some(rec) => *rec,
+                None => {
+                    let path = if dir.is_empty() {
+                        target.to_path_buf()
+                    } else {
+                        join_rel(target, dir).ok()?
+                    };
+                    let meta = std::fs::symlink_metadata(path).ok()?;
+                    if !meta.is_dir() {
+                        return None;
+                    }
+                    DirRec::of(&meta)
+                }
+            };
+            folders.push((dir, rec));
+        }
+        // The stamp: the time of a file made (and dropped) beside the output after the
+        // build's last write there.
+        let parent = target.parent().unwrap_or(Path::new("."));
+        let probe = tempfile::Builder::new()
+            .prefix(&format!(".{}.sourced-stamp-", name_of(target)))
+            .tempfile_in(parent)
+            .ok()?;
+        let stamp = manifest::mtime_of(&probe.as_file().metadata().ok()?);
+        Some(manifest::Contents {
+            target: &target_abs,
+            dev,
+            stamp,
+            dirs: folders,
+            files,
+        })
+    })();
+    manifest::save(at, contents);
 }
 
 /// Every file (and symlink) under `target` as (`/`-separated relative path, full path),
 /// leaving out the kept `.git` and `CNAME`.
 fn list_files(target: &Path) -> Listing {
+    list_under(target, true)
+}
+
+/// Every file (and symlink) under `target` as (`/`-separated relative path, full path),
+/// leaving out the top's `.git` and `CNAME` when `keep` says so.
+fn list_under(target: &Path, keep: bool) -> Listing {
     let mut files = Vec::new();
     let walk = walkdir::WalkDir::new(target)
         .min_depth(1)
         .into_iter()
-        .filter_entry(|e| e.depth() > 1 || !KEPT.iter().any(|k| e.file_name() == *k));
+        .filter_entry(|e| !keep || e.depth() > 1 || !KEPT.iter().any(|k| e.file_name() == *k));
     for entry in walk {
         let entry = entry.map_err(|e| format!("cannot read {}: {e}", target.display()))?;
         if entry.file_type().is_dir() {
@@ -565,17 +805,23 @@ struct Compare {
     path: PathBuf,
     out: Option<std::io::BufWriter<std::fs::File>>,
     old: Option<std::io::BufReader<std::fs::File>>,
+    /// The old file's metadata.
+    old_meta: Option<std::fs::Metadata>,
     /// Bytes written so far, all equal to the start of `old` while `out` is `None`.
     agreed: u64,
+    hasher: manifest::Hasher,
 }
 
 impl Compare {
-    fn new(path: PathBuf, old: Option<std::fs::File>) -> Compare {
+    fn new(path: PathBuf, old: Option<(std::fs::File, std::fs::Metadata)>) -> Compare {
+        let (old, old_meta) = old.unzip();
         Compare {
             path,
             out: None,
             old: old.map(|f| std::io::BufReader::with_capacity(1 << 20, f)),
+            old_meta,
             agreed: 0,
+            hasher: manifest::Hasher::new(),
         }
     }
 
@@ -603,21 +849,55 @@ impl Compare {
         }
     }
 
-    /// Flushes; true when everything written equals the whole old file (nothing was staged).
-    fn finish(mut self) -> std::io::Result<bool> {
+    /// Flushes; true when everything written equals the whole old file (nothing was staged),
+    /// with the manifest's record of the file that now stands for it (the old one or the
+    /// staged one).
+    fn finish(mut self) -> std::io::Result<(bool, FileRec)> {
         use std::io::{Read, Write};
+        let hash = self.hasher.digest128();
         if self.out.is_none() {
             let at_end = match &mut self.old {
                 // An old file that cannot be read to its end counts as changed.
                 Some(old) => old.read(&mut [0u8; 1]).is_ok_and(|n| n == 0),
                 None => false,
             };
-            if at_end {
-                return Ok(true);
+            if at_end && let Some(meta) = &self.old_meta {
+                return Ok((true, FileRec::of(meta, hash)));
             }
         }
-        self.diverge()?.flush()?;
-        Ok(false)
+        let out = self.diverge()?;
+        out.flush()?;
+        Ok((false, FileRec::of(&out.get_ref().metadata()?, hash)))
+    }
+}
+
+/// Hashes and counts what passes through to `inner`.
+struct Hashing<W> {
+    inner: W,
+    hasher: manifest::Hasher,
+    len: u64,
+}
+
+impl<W> Hashing<W> {
+    fn new(inner: W) -> Self {
+        Hashing {
+            inner,
+            hasher: manifest::Hasher::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Hashing<W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(data)?;
+        self.hasher.update(&data[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -644,6 +924,7 @@ fn same_next_bytes(old: &mut std::io::BufReader<std::fs::File>, data: &[u8]) -> 
 
 impl std::io::Write for Compare {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.hasher.update(data);
         if self.out.is_none()
             && let Some(old) = &mut self.old
             && same_next_bytes(old, data)
@@ -799,13 +1080,19 @@ mod tests {
         let staged = dir.path().join("staged");
         let old_file = old.map(|text| {
             std::fs::write(&old_path, text).unwrap();
-            std::fs::File::open(&old_path).unwrap()
+            let f = std::fs::File::open(&old_path).unwrap();
+            let meta = f.metadata().unwrap();
+            (f, meta)
         });
         let mut c = Compare::new(staged.clone(), old_file);
         for chunk in chunks {
             c.write_all(chunk.as_bytes()).unwrap();
         }
-        let same = c.finish().unwrap();
+        let (same, rec) = c.finish().unwrap();
+        // The record is of the file that stands for the new bytes, with their hash.
+        let whole: String = chunks.concat();
+        assert!(rec.hashes_to(super::manifest::hash(whole.as_bytes())));
+        assert_eq!(rec.len, whole.len() as u64);
         (same, std::fs::read_to_string(&staged).ok())
     }
 

@@ -297,3 +297,71 @@ fn a_rebuild_replaces_a_symlinked_or_special_file_even_when_its_bytes_match() {
         .assert_ok();
     assert_eq!(snapshot(&site.path("public")), snapshot(&out));
 }
+
+#[test]
+fn a_rebuild_trusts_its_manifest_only_as_far_as_the_output_agrees_with_it() {
+    let site = TestSite::fixture("basic");
+    let cache = tempfile::tempdir().unwrap();
+    let build = || {
+        let out = crate::support::bin()
+            .arg("build")
+            .arg("--root")
+            .arg(site.root())
+            .current_dir(site.root())
+            .env("SOURCED_CACHE_DIR", cache.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    build();
+    let manifests = std::fs::read_dir(cache.path().join("outputs")).unwrap();
+    assert_eq!(
+        manifests.count(),
+        1,
+        "the build keeps one manifest in the cache folder"
+    );
+    let fresh = tempfile::tempdir().unwrap();
+    let out = fresh.path().join("out");
+    site.run(&["build", "--output", out.to_str().unwrap()])
+        .assert_ok();
+    let expected = snapshot(&out);
+
+    // Straight after a build: a page edited in place to the same size, a file planted in
+    // a folder of the site, a whole planted folder tree, and a page removed.
+    let tamper = || {
+        let page = "public/briefs/notes/methods/index.html";
+        let edited = site.read(page).replacen("<title>", "<TITLE>", 1);
+        std::fs::write(site.path(page), edited).unwrap();
+        site.write("public/briefs/stray.html", "stray");
+        site.write("public/planted/deep/file.txt", "planted");
+        std::fs::remove_file(site.path("public/style.css")).unwrap();
+    };
+    tamper();
+    build();
+    assert_eq!(
+        snapshot(&site.path("public")),
+        expected,
+        "the rebuild finds every change the manifest does not know of"
+    );
+
+    // A folder of the site replaced by a file: the manifest no longer fits the output and
+    // is not used.
+    std::fs::remove_dir_all(site.path("public/tags")).unwrap();
+    site.write("public/tags", "a file where a folder was");
+    tamper();
+    build();
+    assert_eq!(snapshot(&site.path("public")), expected);
+
+    // Nor is a damaged manifest: the build reads and lists the whole output instead.
+    for m in std::fs::read_dir(cache.path().join("outputs")).unwrap() {
+        std::fs::write(m.unwrap().path(), "sourced output manifest 1\ngarbage\n").unwrap();
+    }
+    tamper();
+    build();
+    assert_eq!(snapshot(&site.path("public")), expected);
+}

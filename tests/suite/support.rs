@@ -56,7 +56,13 @@ pub fn brief(title: &str, date: &str, body: &str) -> String {
 }
 
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sourced"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sourced"));
+    // Output manifests go under target/, not into the user's cache folder.
+    cmd.env(
+        "SOURCED_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"),
+    );
+    cmd
 }
 
 impl TestSite {
