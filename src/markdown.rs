@@ -258,8 +258,12 @@ pub fn render(
             );
         }
     }
-    let events: Vec<(Event, Range<usize>)> = parser.into_offset_iter().collect();
-    let mut html_events: Vec<Event> = Vec::with_capacity(events.len());
+    let mut events: Vec<(Event, Range<usize>)> = Vec::with_capacity(src.len() / 24 + 16);
+    events.extend(parser.into_offset_iter());
+    // About one event for 40 bytes of Markdown (one for 28 at most in the generated corpus),
+    // and 1.4 times as many once claims and citations are marked (1.6 at most): sized so that
+    // neither list is copied into a larger one as it grows.
+    let mut html_events: Vec<Event> = Vec::with_capacity(events.len() * 8 / 5);
     let mut warned_html = false;
     let mut in_first_para = false;
     let mut excerpt_done = false;
