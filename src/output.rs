@@ -678,6 +678,16 @@ fn save_manifest(
 ) {
     let target_abs = absolute(target);
     let contents = (|| {
+        // The stamp: the time of a file made (and dropped) in the output folder after the
+        // build's last write there, so on the output's own file system and with its clock
+        // granularity. Making it changes the output folder's time: that folder's state is
+        // read after it.
+        let probe = tempfile::Builder::new()
+            .prefix(".sourced-stamp-")
+            .tempfile_in(target)
+            .ok()?;
+        let stamp = manifest::mtime_of(&probe.as_file().metadata().ok()?);
+        probe.close().ok()?;
         let dev = manifest::dev(&std::fs::symlink_metadata(target).ok()?);
         let mut files = Vec::with_capacity(produced.len());
         let mut dirs: HashSet<&str, FastHasher> = HashSet::default();
@@ -687,7 +697,8 @@ fn save_manifest(
         }
         let mut folders = Vec::with_capacity(dirs.len());
         for dir in dirs {
-            let rec = match settled.as_ref().and_then(|s| s.get(dir)) {
+            let known = settled.as_ref().filter(|_| !dir.is_empty());
+            let rec = match known.and_then(|s| s.get(dir)) {
                 Some(rec) => *rec,
                 None => {
                     let path = if dir.is_empty() {
@@ -704,14 +715,6 @@ fn save_manifest(
             };
             folders.push((dir, rec));
         }
-        // The stamp: the time of a file made (and dropped) beside the output after the
-        // build's last write there.
-        let parent = target.parent().unwrap_or(Path::new("."));
-        let probe = tempfile::Builder::new()
-            .prefix(&format!(".{}.sourced-stamp-", name_of(target)))
-            .tempfile_in(parent)
-            .ok()?;
-        let stamp = manifest::mtime_of(&probe.as_file().metadata().ok()?);
         Some(manifest::Contents {
             target: &target_abs,
             dev,
