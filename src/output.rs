@@ -388,16 +388,22 @@ impl Staging {
     /// `bytes` (whose hash is `hash`). A file as the manifest recorded it is told by the
     /// hashes alone; any other is read and compared.
     fn unchanged(&self, rel: &str, dest: &Path, bytes: &[u8], hash: u128) -> Option<FileRec> {
-        if let Some(rec) = self.checked().and_then(|c| c.file(rel))
-            // Its folders were all checked to be real ones: no symlink is followed here.
-            && std::fs::symlink_metadata(dest).is_ok_and(|m| rec.matches(&m))
-        {
-            return (rec.hashes_to(hash) && rec.len == bytes.len() as u64).then_some(*rec);
+        if let Some(rec) = self.as_recorded(rel, dest) {
+            return rec.holds(bytes.len() as u64, hash).then_some(rec);
         }
         if !self.in_real_dirs(rel) {
             return None;
         }
         same_content(dest, bytes).map(|meta| FileRec::of(&meta, hash))
+    }
+
+    /// The manifest's record of `rel` when the file at `dest` is still exactly as recorded.
+    fn as_recorded(&self, rel: &str, dest: &Path) -> Option<FileRec> {
+        let rec = *self.checked()?.file(rel)?;
+        // Its folders were all checked to be real ones: no symlink is followed here.
+        std::fs::symlink_metadata(dest)
+            .is_ok_and(|m| rec.matches(&m))
+            .then_some(rec)
     }
 
     /// Writes what `produce` writes at `rel`, streaming it to disk (and, when updating,
@@ -414,15 +420,11 @@ impl Staging {
         // A file as the manifest recorded it: the new bytes' hash tells whether it changed,
         // with nothing held in memory or read back. Only a changed file is made again, into
         // the staging folder (rendering is repeatable; a rebuild changes few files).
-        if first
-            && let Some(rec) = self.checked().and_then(|c| c.file(rel))
-            // Its folders were all checked to be real ones: no symlink is followed here.
-            && std::fs::symlink_metadata(&dest).is_ok_and(|m| rec.matches(&m))
-        {
+        if first && let Some(rec) = self.as_recorded(rel, &dest) {
             let mut probe = Hashing::new(std::io::sink());
             produce(&mut probe).map_err(|e| io_error(&dest, e))?;
-            if probe.len == rec.len && rec.hashes_to(probe.hasher.digest128()) {
-                self.note(rel, *rec);
+            if rec.holds(probe.len, probe.hasher.digest128()) {
+                self.note(rel, rec);
                 return Ok(());
             }
             let staged = self.staged_name();
@@ -464,8 +466,7 @@ impl Staging {
     fn in_real_dirs(&self, rel: &str) -> bool {
         // Each folder by its `/`-separated path in the output (hashing a `Path` parses it).
         let checked = self.checked();
-        for (end, _) in rel.match_indices('/') {
-            let dir = &rel[..end];
+        for dir in folders_of(rel).skip(1) {
             if checked.is_some_and(|c| c.dirs.contains_key(dir))
                 || self.real_dirs.lock().is_ok_and(|known| known.contains(dir))
             {
@@ -701,12 +702,7 @@ fn save_manifest(
             let rec = match known.and_then(|s| s.get(dir)) {
                 Some(rec) => *rec,
                 None => {
-                    let path = if dir.is_empty() {
-                        target.to_path_buf()
-                    } else {
-                        join_rel(target, dir).ok()?
-                    };
-                    let meta = std::fs::symlink_metadata(path).ok()?;
+                    let meta = std::fs::symlink_metadata(folder_path(target, dir).ok()?).ok()?;
                     if !meta.is_dir() {
                         return None;
                     }
@@ -768,6 +764,16 @@ fn join_rel(root: &Path, rel: &str) -> Result<PathBuf, Diagnostic> {
         path.push(seg);
     }
     Ok(path)
+}
+
+/// The folder at `dir` (a `/`-separated path as [`folders_of`] gives) in `root`; `""` is
+/// `root` itself.
+fn folder_path(root: &Path, dir: &str) -> Result<PathBuf, Diagnostic> {
+    if dir.is_empty() {
+        Ok(root.to_path_buf())
+    } else {
+        join_rel(root, dir)
+    }
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
@@ -1094,7 +1100,7 @@ mod tests {
         let (same, rec) = c.finish().unwrap();
         // The record is of the file that stands for the new bytes, with their hash.
         let whole: String = chunks.concat();
-        assert!(rec.hashes_to(super::manifest::hash(whole.as_bytes())));
+        assert!(rec.holds(whole.len() as u64, super::manifest::hash(whole.as_bytes())));
         assert_eq!(rec.len, whole.len() as u64);
         (same, std::fs::read_to_string(&staged).ok())
     }

@@ -52,9 +52,9 @@ impl FileRec {
         }
     }
 
-    /// Does this record's hash equal `hash`?
-    pub fn hashes_to(&self, hash: u128) -> bool {
-        self.hash == halves(hash)
+    /// Does this record stand for bytes of length `len` and hash `hash`?
+    pub fn holds(&self, len: u64, hash: u128) -> bool {
+        self.len == len && self.hash == halves(hash)
     }
 
     /// Is `meta` (not following a symlink) this very file, untouched?
@@ -376,12 +376,7 @@ pub fn check(target: &Path, m: Manifest) -> Option<(Checked, Files)> {
     }
     let mut files = Vec::new();
     for rel in changed {
-        let path = if rel.is_empty() {
-            target.to_path_buf()
-        } else {
-            super::join_rel(target, rel).ok()?
-        };
-        for entry in std::fs::read_dir(&path).ok()? {
+        for entry in std::fs::read_dir(super::folder_path(target, rel).ok()?).ok()? {
             let entry = entry.ok()?;
             let name = entry.file_name();
             // A name that is not UTF-8 is none of ours: list the whole output the usual way.
