@@ -342,6 +342,32 @@ fn two_builds_are_byte_identical() {
 }
 
 #[test]
+fn a_template_looping_over_a_map_sees_its_keys_in_a_fixed_order() {
+    // Each build is a new process; a map that iterated in hash order would give each its own
+    // order (and its own bytes).
+    let template = "{% extends \"base.html\" %}{% block main %}\
+        <ol class=\"site\">{% for k, v in site %}<li>{{ k }}</li>{% endfor %}</ol>\
+        <ol class=\"t\">{% for k, v in t %}<li>{{ k }}</li>{% endfor %}</ol>{% endblock main %}";
+    let orders: Vec<(Vec<String>, Vec<String>)> = (0..3)
+        .map(|_| {
+            let site = TestSite::fixture("basic");
+            site.write("templates/404.html", template);
+            site.build().assert_ok();
+            let page = site.html("public/404.html");
+            (page.texts("ol.site li"), page.texts("ol.t li"))
+        })
+        .collect();
+    let (keys, labels) = &orders[0];
+    assert!(labels.len() > 5, "{labels:?}");
+    // The order the context is built in: the site title first.
+    assert_eq!(keys.first().map(String::as_str), Some("title"), "{keys:?}");
+    assert!(keys.len() > 5, "{keys:?}");
+    for other in &orders[1..] {
+        assert_eq!(other, &orders[0]);
+    }
+}
+
+#[test]
 fn site_templates_override_the_theme_by_name() {
     let site = TestSite::fixture("basic");
     site.write(
