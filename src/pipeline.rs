@@ -832,11 +832,12 @@ fn stream(
             html: true,
         };
         // Parse, render and write; keep the parse without its HTML. In chunks, so that each
-        // chunk's warnings are merged (and cut down) before the next is parsed.
+        // chunk's warnings are merged (and cut down) before the next is parsed; a chunk is
+        // merged while the next one is made, so that no core waits for the merge.
         const CHUNK: usize = 1024;
-        for start in (0..n).step_by(CHUNK) {
-            type Parsed = (Option<markdown::Rendered>, Page, Option<Text>);
-            let pass: Vec<Parsed> = (start..(start + CHUNK).min(n))
+        type Parsed = (Option<markdown::Rendered>, Page, Option<Text>);
+        let make = |start: usize| -> Vec<Parsed> {
+            (start..(start + CHUNK).min(n))
                 .into_par_iter()
                 .map(|i| {
                     let b = &site.briefs[i];
@@ -864,7 +865,9 @@ fn stream(
                     let keep = !r.anchor_refs.is_empty() || !b.translations.is_empty();
                     (fresh.map(without_html), written, text.filter(|_| keep))
                 })
-                .collect();
+                .collect()
+        };
+        let mut merge = |start: usize, pass: Vec<Parsed>| {
             for (i, (mut fresh, written, text)) in (start..).zip(pass) {
                 kept.extend(text.map(|t| (i, t)));
                 match &mut fresh {
@@ -885,6 +888,21 @@ fn stream(
             if let Some(keep) = limit {
                 diags.limit_warnings(keep);
             }
+        };
+        let mut made: Option<(usize, Vec<Parsed>)> = None;
+        for start in (0..n).step_by(CHUNK) {
+            let (pass, ()) = rayon::join(
+                || make(start),
+                || {
+                    if let Some((at, pass)) = made.take() {
+                        merge(at, pass);
+                    }
+                },
+            );
+            made = Some((start, pass));
+        }
+        if let Some((at, pass)) = made {
+            merge(at, pass);
         }
     }
     for (b, fresh) in site.briefs.iter_mut().zip(parsed) {
