@@ -365,7 +365,10 @@ fn parse_bodies(
     site.attach_diags = site::attach_sources(&mut site, bib);
     diags.extend(site.attach_diags.iter().cloned());
     step("anchors + attach sources");
-    site::relate(&mut site);
+    // Related briefs are shown on pages only: `check` and `claims` make none.
+    if keep_html {
+        site::relate(&mut site);
+    }
     diags.extend(site::check_translations(&site));
     step("related + translations");
     site
