@@ -775,8 +775,8 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
     site.briefs
         .par_iter_mut()
         .for_each(|b| b.cited = cited_keys(&b.rendered, &b.rules));
-    let keys: Vec<&str> = bib.sources.keys().map(String::as_str).collect();
-    let index: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    // A source's number is its place in the bibliography (its keys in order).
+    let index = |key: &str| bib.sources.get_index_of(key);
     // For each brief, in parallel: each citation group's sources (each once per group) and
     // the sources the brief uses (citations and bindings; `cited` has no repeats).
     type Uses = (Vec<(usize, usize)>, Vec<usize>);
@@ -789,7 +789,7 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
             for (gi, g) in b.rendered.citations.iter().enumerate() {
                 in_group.clear();
                 for item in &g.items {
-                    if let Some(&s) = index.get(&*item.key)
+                    if let Some(s) = index(&item.key)
                         && !in_group.contains(&s)
                     {
                         in_group.push(s);
@@ -797,17 +797,14 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
                     }
                 }
             }
-            let used = b
-                .cited
-                .iter()
-                .filter_map(|k| index.get(k.as_str()).copied())
-                .collect();
+            let used = b.cited.iter().filter_map(|k| index(k)).collect();
             (cites, used)
         })
         .collect();
     // Each source's citing places and users, briefs in site order.
-    let mut citations: Vec<Vec<(usize, usize)>> = vec![Vec::new(); keys.len()];
-    let mut users: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    let n = bib.sources.len();
+    let mut citations: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (bi, (cites, used)) in per_brief.into_iter().enumerate() {
         for (s, gi) in cites {
             citations[s].push((bi, gi));
@@ -816,7 +813,7 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
             users[s].push(bi);
         }
     }
-    let by_path: HashMap<&str, usize> = site
+    let by_path: HashMap<&str, usize, crate::FastHasher> = site
         .briefs
         .iter()
         .enumerate()
@@ -825,9 +822,12 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
     let defs: Vec<&crate::sources::Definition> = bib.sources.values().chain(&bib.repeats).collect();
     let diags: Vec<Diagnostic> = defs
         .par_iter()
-        .filter_map(|def| {
+        .enumerate()
+        .filter_map(|(d, def)| {
             let key = &def.source.key;
-            let users = index.get(key.as_str()).map_or(&[][..], |&s| &users[s][..]);
+            // The first `n` are the bibliography's own, in its order; then the repeats.
+            let s = if d < n { Some(d) } else { index(key) };
+            let users = s.map_or(&[][..], |s| &users[s][..]);
             let (used, place) = match &def.origin {
                 Origin::SiteWide => (!users.is_empty(), "no brief cites it"),
                 Origin::Brief(path) => (
@@ -844,28 +844,53 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
             })
         })
         .collect();
-    // Addresses of sources already placed (by `place_sources` or an earlier run): URL joins
-    // are not free.
-    let mut previous: HashMap<String, Address> = std::mem::take(&mut site.sources)
-        .into_iter()
-        .map(|e| (e.key, e.address))
-        .collect();
-    let entries: Vec<SourceEntry> = keys
-        .iter()
+    // Sources already placed (by `place_sources` or an earlier run) keep their addresses (URL
+    // joins are not free) and, when they are exactly this bibliography's, their order.
+    let placed = std::mem::take(&mut site.sources);
+    let mut order: Vec<usize> = Vec::with_capacity(placed.len());
+    let mut addresses: Vec<Option<Address>> = vec![None; n];
+    for e in placed {
+        // Placed from this bibliography, an entry knows its number already.
+        let known = bib
+            .sources
+            .get_index(e.definition)
+            .is_some_and(|(k, _)| *k == e.key);
+        if let Some(i) = if known {
+            Some(e.definition)
+        } else {
+            index(&e.key)
+        } {
+            order.push(i);
+            addresses[i] = Some(e.address);
+        }
+    }
+    let same = order.len() == n && addresses.iter().all(Option::is_some);
+    let mut entries: Vec<SourceEntry> = addresses
+        .into_par_iter()
         .zip(citations)
         .zip(&users)
-        .map(|((key, citations), users)| SourceEntry {
-            address: previous
-                .remove(*key)
-                .unwrap_or_else(|| Address::new(&site.config, format!("sources/{key}/"))),
-            key: key.to_string(),
-            brief_count: users.len(),
-            citations,
-            definition: usize::MAX,
+        .enumerate()
+        .map(|(i, ((address, citations), users))| {
+            let key = bib.sources.get_index(i).map_or("", |(k, _)| k.as_str());
+            SourceEntry {
+                address: address
+                    .unwrap_or_else(|| Address::new(&site.config, format!("sources/{key}/"))),
+                key: key.to_string(),
+                brief_count: users.len(),
+                citations,
+                definition: i,
+            }
         })
         .collect();
-    drop((index, users, by_path, defs, keys));
-    set_sources(site, bib, entries);
+    drop((users, by_path, defs));
+    if same {
+        // In the order they were placed in: the order `set_sources` would sort them into.
+        let mut slots: Vec<Option<SourceEntry>> = entries.into_iter().map(Some).collect();
+        entries = order.iter().filter_map(|&i| slots[i].take()).collect();
+        install_sources(site, bib, entries);
+    } else {
+        set_sources(site, bib, entries);
+    }
     diags
 }
 
@@ -901,6 +926,11 @@ fn set_sources(site: &mut Site, bib: crate::sources::Bibliography, mut entries: 
             .unwrap_or_default();
         (title, e.key.clone())
     });
+    install_sources(site, bib, entries);
+}
+
+/// Installs source entries, in the order given, with their bibliography.
+fn install_sources(site: &mut Site, bib: crate::sources::Bibliography, entries: Vec<SourceEntry>) {
     site.source_index = entries
         .iter()
         .enumerate()
