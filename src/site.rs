@@ -898,17 +898,19 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
 /// what a brief page needs of the sources before every body is parsed. [`attach_sources`]
 /// then fills in the citing places, keeping these addresses and this order.
 pub fn place_sources(site: &mut Site, bib: crate::sources::Bibliography) {
-    let entries: Vec<SourceEntry> = bib
-        .sources
-        .keys()
+    use rayon::prelude::*;
+    let keys: Vec<&String> = bib.sources.keys().collect();
+    let entries: Vec<SourceEntry> = keys
+        .par_iter()
         .map(|key| SourceEntry {
             address: Address::new(&site.config, format!("sources/{key}/")),
-            key: key.clone(),
+            key: key.to_string(),
             brief_count: 0,
             citations: Vec::new(),
             definition: usize::MAX,
         })
         .collect();
+    drop(keys);
     set_sources(site, bib, entries);
 }
 
@@ -952,7 +954,10 @@ const TAG_WINDOW: usize = 200;
 /// at most five, the strongest first, then newest.
 pub fn relate(site: &mut Site) {
     let n = site.briefs.len();
-    let mut by_source: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    // Hashed, not sorted: keys such as `imf2014-00002` share long prefixes, and only lookups
+    // are made (each list is in brief order either way).
+    let mut by_source: std::collections::HashMap<&str, Vec<usize>, crate::FastHasher> =
+        Default::default();
     for (i, b) in site.briefs.iter().enumerate() {
         for k in &b.cited {
             by_source.entry(k.as_str()).or_default().push(i);
