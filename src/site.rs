@@ -277,6 +277,52 @@ fn folder_key(rel: &Path) -> String {
     rel.parent().map(to_slash).unwrap_or_default()
 }
 
+/// A path as compared for collisions: Unicode-normalised (`Café` in NFD and in NFC are one
+/// URL) and case-folded.
+fn fold_path(path: &str) -> String {
+    unicode_normalization::UnicodeNormalization::nfc(path)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// A brief's output path in the section at `section_path`: its `slug` or its file name as a
+/// URL segment, or what is wrong with either.
+fn brief_path(b: &LoadedBrief, section_path: &str) -> Result<String, Diagnostic> {
+    let stem = b
+        .rel
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let last = match &b.meta.slug {
+        Some(slug) => {
+            if !is_valid_slug(slug) {
+                let span = b.meta.keys.value_span(&b.file.text, "slug").unwrap_or(0..0);
+                let suggestion = slugify(slug);
+                let d = Diagnostic::error(format!("`slug: {slug}` is not a valid URL segment"))
+                    .at(&b.file, span);
+                return Err(if suggestion.is_empty() {
+                    d.hint("use letters, digits, `-`, `_` and `.`, without `/` or `..`")
+                } else {
+                    d.hint(format!("use letters, digits, `-`, `_` and `.` without `/` or `..`, e.g. `slug: {suggestion}`"))
+                });
+            }
+            slug.clone()
+        }
+        None => {
+            let s = slugify(&stem);
+            if s.is_empty() {
+                return Err(
+                    Diagnostic::error(format!("file name `{stem}.md` gives an empty URL"))
+                        .at(&b.file, 0..0)
+                        .hint("rename the file, or set `slug:` in its front matter"),
+                );
+            }
+            s
+        }
+    };
+    Ok(format!("{section_path}{last}/"))
+}
+
 /// Slugified folder path of a content-relative folder key, with a trailing `/`.
 fn folder_path(key: &str) -> Result<String, String> {
     let mut out = String::new();
@@ -332,8 +378,19 @@ pub fn plan(
             true
         }
     });
-    // Newest first, then by path: the order of the home page and the feed.
-    loaded.sort_by(|a, b| b.meta.date.cmp(&a.meta.date).then(a.rel.cmp(&b.rel)));
+    // Newest first, then by path: the order of the home page and the feed. Their places are
+    // sorted, then the briefs moved once (a loaded brief is large to move at each step).
+    let mut order: Vec<usize> = (0..loaded.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&loaded[a], &loaded[b]);
+        b.meta
+            .date
+            .cmp(&a.meta.date)
+            .then_with(|| crate::urls::path_order(&a.rel, &b.rel))
+    });
+    let mut slots: Vec<Option<LoadedBrief>> = loaded.into_iter().map(Some).collect();
+    let loaded: Vec<LoadedBrief> = order.iter().filter_map(|&i| slots[i].take()).collect();
+    drop(slots);
 
     // Sections: the root, every folder with an _index.md, and every folder holding a brief.
     let mut folder_keys: BTreeSet<String> = BTreeSet::new();
@@ -362,15 +419,12 @@ pub fn plan(
     // Who owns each output path, for collision reports.
     let mut owners: BTreeMap<String, (Arc<SourceText>, Range<usize>, String)> = BTreeMap::new();
     let mut claim_path = |path: &str,
+                          folded: String,
                           file: &Arc<SourceText>,
                           span: Range<usize>,
                           what: &str,
                           diags: &mut Vec<Diagnostic>|
      -> bool {
-        // Case folding and Unicode normalisation: `Café` (NFD) and `café` are one URL.
-        let folded = unicode_normalization::UnicodeNormalization::nfc(path)
-            .collect::<String>()
-            .to_lowercase();
         let first_seg = path.split('/').next().unwrap_or("");
         if RESERVED.contains(&first_seg) {
             diags.push(
@@ -415,7 +469,14 @@ pub fn plan(
         if let Some(ix) = &index
             && !key.is_empty()
         {
-            claim_path(&path, &ix.file, 0..0, "this section", &mut diags);
+            claim_path(
+                &path,
+                fold_path(&path),
+                &ix.file,
+                0..0,
+                "this section",
+                &mut diags,
+            );
         }
         let meta = index.as_ref().map(|i| i.meta.clone()).unwrap_or_default();
         let title = meta.title.clone().unwrap_or_else(|| {
@@ -460,55 +521,44 @@ pub fn plan(
         });
     }
 
-    let mut briefs: Vec<Brief> = Vec::new();
-    for b in loaded {
+    // Each brief's place, in parallel: its URL segment (or what is wrong with it), path and
+    // address. Paths are then claimed in order, so a collision names the same two files.
+    type Placed = Option<Result<(usize, String, Address), Diagnostic>>;
+    let placed: Vec<Placed> = {
+        use rayon::prelude::*;
+        loaded
+            .par_iter()
+            .map(|b| {
+                let &section = section_index.get(&folder_key(&b.rel))?;
+                Some(brief_path(b, &sections[section].address.path).map(|path| {
+                    let folded = fold_path(&path);
+                    (section, folded, Address::new(&config, path))
+                }))
+            })
+            .collect()
+    };
+    let mut briefs: Vec<Brief> = Vec::with_capacity(loaded.len());
+    for (b, placed) in loaded.into_iter().zip(placed) {
+        let (section, folded, address) = match placed {
+            None => continue,
+            Some(Err(d)) => {
+                diags.push(d);
+                continue;
+            }
+            Some(Ok(p)) => p,
+        };
         let key = to_slash(&b.rel);
-        let folder = folder_key(&b.rel);
-        let Some(&section) = section_index.get(&folder) else {
-            continue;
-        };
-        let stem = b
-            .rel
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let last = match &b.meta.slug {
-            Some(slug) => {
-                if !is_valid_slug(slug) {
-                    let span = b.meta.keys.value_span(&b.file.text, "slug").unwrap_or(0..0);
-                    let suggestion = slugify(slug);
-                    let mut d =
-                        Diagnostic::error(format!("`slug: {slug}` is not a valid URL segment"))
-                            .at(&b.file, span);
-                    d = if suggestion.is_empty() {
-                        d.hint("use letters, digits, `-`, `_` and `.`, without `/` or `..`")
-                    } else {
-                        d.hint(format!("use letters, digits, `-`, `_` and `.` without `/` or `..`, e.g. `slug: {suggestion}`"))
-                    };
-                    diags.push(d);
-                    continue;
-                }
-                slug.clone()
-            }
-            None => {
-                let s = slugify(&stem);
-                if s.is_empty() {
-                    diags.push(
-                        Diagnostic::error(format!("file name `{stem}.md` gives an empty URL"))
-                            .at(&b.file, 0..0)
-                            .hint("rename the file, or set `slug:` in its front matter"),
-                    );
-                    continue;
-                }
-                s
-            }
-        };
-        let path = format!("{}{last}/", sections[section].address.path);
         let span = b.meta.keys.value_span(&b.file.text, "slug").unwrap_or(0..0);
-        if !claim_path(&path, &b.file, span, "this brief", &mut diags) {
+        if !claim_path(
+            &address.path,
+            folded,
+            &b.file,
+            span,
+            "this brief",
+            &mut diags,
+        ) {
             continue;
         }
-        let address = Address::new(&config, path);
         link_targets.insert(key.clone(), LinkTarget::Page(address.url.clone()));
         let lang = b
             .meta
@@ -598,10 +648,16 @@ pub fn plan(
     }
 
     // Tags, merged by slug (so `AI` and `ai` are one tag).
+    let slugs: Vec<Vec<String>> = {
+        use rayon::prelude::*;
+        briefs
+            .par_iter()
+            .map(|b| b.meta.tags.iter().map(|name| slugify(name)).collect())
+            .collect()
+    };
     let mut tag_map: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
-    for (i, b) in briefs.iter().enumerate() {
-        for name in &b.meta.tags {
-            let slug = slugify(name);
+    for (i, (b, slugs)) in briefs.iter().zip(slugs).enumerate() {
+        for (name, slug) in b.meta.tags.iter().zip(slugs) {
             if slug.is_empty() {
                 let span = b.meta.keys.value_span(&b.file.text, "tags").unwrap_or(0..0);
                 diags.push(

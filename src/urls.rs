@@ -123,6 +123,24 @@ pub fn to_slash(p: &Path) -> String {
         .join("/")
 }
 
+/// The order of two relative paths as `Path`'s own (component by component), compared as
+/// bytes with each separator taken as lower than any other byte: the same for paths as walked
+/// (no `.`, `..` or doubled separators), without splitting either into components.
+pub fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    let key = |c: u8| {
+        if c.is_ascii() && std::path::is_separator(c as char) {
+            0
+        } else {
+            c
+        }
+    };
+    let (a, b) = (
+        a.as_os_str().as_encoded_bytes(),
+        b.as_os_str().as_encoded_bytes(),
+    );
+    a.iter().map(|&c| key(c)).cmp(b.iter().map(|&c| key(c)))
+}
+
 /// Decodes `%xx` escapes. `None` when an escape is malformed or the result is not UTF-8.
 pub fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
@@ -170,6 +188,39 @@ pub fn scheme_of(dest: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_order_is_paths_own_order() {
+        let names = [
+            "a",
+            "a/b",
+            "a/b.md",
+            "a-b",
+            "a-b/c",
+            "a.md",
+            "a b",
+            "a/a",
+            "ab",
+            "a/b/c",
+            "b",
+            "A",
+            "é",
+            "é/a",
+            "a/é",
+            "a!/b",
+            "a/!",
+            "2024/x.md",
+            "2024-01/x.md",
+            "z",
+            "",
+        ];
+        for x in names {
+            for y in names {
+                let (px, py) = (Path::new(x), Path::new(y));
+                assert_eq!(path_order(px, py), px.cmp(py), "{x:?} vs {y:?}");
+            }
+        }
+    }
 
     /// The quick join agrees with parsing: every path against bases with and without a subpath.
     #[test]
