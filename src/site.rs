@@ -822,9 +822,22 @@ pub fn cited_keys(r: &Rendered, rules: &crate::claims::bindings::ClaimRules) -> 
     cited
 }
 
+/// What [`attach_sources`] may assume of the sources already in the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placed {
+    /// Placed by [`place_sources`] from the same bibliography: their order (by title) stands.
+    FromThisBibliography,
+    /// None yet, or placed from another bibliography (a title may have changed): sorted again.
+    Earlier,
+}
+
 /// Links sources to the briefs that cite them: each brief's cited keys, each source's citing
 /// places, and a warning for every definition nothing cites (an error under `--strict`).
-pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec<Diagnostic> {
+pub fn attach_sources(
+    site: &mut Site,
+    bib: crate::sources::Bibliography,
+    placed_from: Placed,
+) -> Vec<Diagnostic> {
     use crate::sources::Origin;
     use rayon::prelude::*;
     use std::collections::HashMap;
@@ -901,7 +914,7 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
         })
         .collect();
     // Sources already placed (by `place_sources` or an earlier run) keep their addresses (URL
-    // joins are not free) and, when they are exactly this bibliography's, their order.
+    // joins are not free) and, when placed from this very bibliography, their order.
     let placed = std::mem::take(&mut site.sources);
     let mut order: Vec<usize> = Vec::with_capacity(placed.len());
     let mut addresses: Vec<Option<Address>> = vec![None; n];
@@ -920,7 +933,9 @@ pub fn attach_sources(site: &mut Site, bib: crate::sources::Bibliography) -> Vec
             addresses[i] = Some(e.address);
         }
     }
-    let same = order.len() == n && addresses.iter().all(Option::is_some);
+    let same = placed_from == Placed::FromThisBibliography
+        && order.len() == n
+        && addresses.iter().all(Option::is_some);
     let mut entries: Vec<SourceEntry> = addresses
         .into_par_iter()
         .zip(citations)

@@ -313,6 +313,17 @@ fn a_partial_rebuild_equals_a_full_build_of_the_same_files() {
     std::fs::write(&path, format!("{text}\nPlain words only.\n")).unwrap();
     wait_event(&mut events, "reload");
     compare("prose");
+    // A source retitled in a brief's front matter (the bibliography changes, the brief's
+    // place does not): the source index re-sorts by title, and the source page follows.
+    let chips = site.path("content/chips.md");
+    let text = std::fs::read_to_string(&chips).unwrap().replacen(
+        "title: \"In Fencing China Out, Is Washington Fencing Itself In?\"",
+        "title: \"Zero-sum thinking in export controls\"",
+        1,
+    );
+    std::fs::write(&chips, text).unwrap();
+    wait_event(&mut events, "reload");
+    compare("source retitled");
     // A front-matter edit (a full rebuild).
     let text = std::fs::read_to_string(&path).unwrap().replacen(
         "title: \"Minerals\"",
