@@ -362,7 +362,7 @@ fn parse_bodies(
     render_sections(&mut site, &bib, diags);
     step("markdown + claims");
     diags.extend(site::check_anchors(&site));
-    site.attach_diags = site::attach_sources(&mut site, bib, site::Placed::Earlier);
+    site.attach_diags = site::attach_sources(&mut site, bib, site::Placed::Unknown);
     diags.extend(site.attach_diags.iter().cloned());
     step("anchors + attach sources");
     // Related briefs are shown on pages only: `check` and `claims` make none.
@@ -1457,7 +1457,7 @@ pub fn rebuild_briefs(
     // Same cited keys in the same notes and the same bibliography: the source entries and
     // related briefs stand (source pages read the citing sentences from the briefs).
     if bib_changed || !counts_same {
-        site.attach_diags = site::attach_sources(site, bib, site::Placed::Earlier);
+        site.attach_diags = site::attach_sources(site, bib, site::Placed::Unknown);
         site::relate(site);
     } else {
         site.bib = bib;

@@ -523,8 +523,8 @@ pub fn plan(
 
     // Each brief's place, in parallel: its URL segment (or what is wrong with it), path and
     // address. Paths are then claimed in order, so a collision names the same two files.
-    type Placed = Option<Result<(usize, String, Address), Diagnostic>>;
-    let placed: Vec<Placed> = {
+    type Place = Option<Result<(usize, String, Address), Diagnostic>>;
+    let placed: Vec<Place> = {
         use rayon::prelude::*;
         loaded
             .par_iter()
@@ -828,7 +828,7 @@ pub enum Placed {
     /// Placed by [`place_sources`] from the same bibliography: their order (by title) stands.
     FromThisBibliography,
     /// None yet, or placed from another bibliography (a title may have changed): sorted again.
-    Earlier,
+    Unknown,
 }
 
 /// Links sources to the briefs that cite them: each brief's cited keys, each source's citing
@@ -924,11 +924,12 @@ pub fn attach_sources(
             .sources
             .get_index(e.definition)
             .is_some_and(|(k, _)| *k == e.key);
-        if let Some(i) = if known {
+        let number = if known {
             Some(e.definition)
         } else {
             index(&e.key)
-        } {
+        };
+        if let Some(i) = number {
             order.push(i);
             addresses[i] = Some(e.address);
         }
