@@ -289,50 +289,49 @@ fn a_partial_rebuild_equals_a_full_build_of_the_same_files() {
     let url = server.url.clone();
     let mut events = subscribe(server.port);
     std::thread::sleep(Duration::from_millis(300));
-    let compare = |label: &str| same_as_full_build(&site, &preview, &out, &url, label);
+    // Each step edits a file in place, waits for the reload, and compares with a full build.
+    let mut step = |file: &str, change: &dyn Fn(String) -> String, label: &str| {
+        let path = site.path(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, change(text)).unwrap();
+        wait_event(&mut events, "reload");
+        same_as_full_build(&site, &preview, &out, &url, label);
+    };
+    let minerals = "content/minerals.md";
     // A body edit: a new sentence with a figure and a citation (claims, notes, source pages).
-    let path = site.path("content/minerals.md");
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &path,
-        format!("{text}\nOutput rose 12% in 2023 [@iea2023, table 3].\n"),
-    )
-    .unwrap();
-    wait_event(&mut events, "reload");
-    compare("body");
+    step(
+        minerals,
+        &|t| format!("{t}\nOutput rose 12% in 2023 [@iea2023, table 3].\n"),
+        "body",
+    );
     // The same figure and citation in a reworded sentence (claims table, claims.json and the
     // source page's citing sentence; counts unchanged).
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("Output rose 12% in 2023", "Output grew 12% in 2023");
-    std::fs::write(&path, text).unwrap();
-    wait_event(&mut events, "reload");
-    compare("reworded");
+    step(
+        minerals,
+        &|t| t.replace("Output rose 12% in 2023", "Output grew 12% in 2023"),
+        "reworded",
+    );
     // A prose-only edit.
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, format!("{text}\nPlain words only.\n")).unwrap();
-    wait_event(&mut events, "reload");
-    compare("prose");
-    // A source retitled in a brief's front matter (the bibliography changes, the brief's
-    // place does not): the source index re-sorts by title, and the source page follows.
-    let chips = site.path("content/chips.md");
-    let text = std::fs::read_to_string(&chips).unwrap().replacen(
-        "title: \"In Fencing China Out, Is Washington Fencing Itself In?\"",
-        "title: \"Zero-sum thinking in export controls\"",
-        1,
+    step(minerals, &|t| format!("{t}\nPlain words only.\n"), "prose");
+    // A source retitled in a brief's front matter (the bibliography changes; `serve` rebuilds
+    // the whole site): the source index re-sorts by title, and the source page follows.
+    step(
+        "content/chips.md",
+        &|t| {
+            t.replacen(
+                "title: \"In Fencing China Out, Is Washington Fencing Itself In?\"",
+                "title: \"Zero-sum thinking in export controls\"",
+                1,
+            )
+        },
+        "source retitled",
     );
-    std::fs::write(&chips, text).unwrap();
-    wait_event(&mut events, "reload");
-    compare("source retitled");
     // A front-matter edit (a full rebuild).
-    let text = std::fs::read_to_string(&path).unwrap().replacen(
-        "title: \"Minerals\"",
-        "title: \"Critical minerals\"",
-        1,
+    step(
+        minerals,
+        &|t| t.replacen("title: \"Minerals\"", "title: \"Critical minerals\"", 1),
+        "front matter",
     );
-    std::fs::write(&path, text).unwrap();
-    wait_event(&mut events, "reload");
-    compare("front matter");
 }
 
 #[test]
