@@ -302,21 +302,12 @@ fn a_rebuild_replaces_a_symlinked_or_special_file_even_when_its_bytes_match() {
 fn a_rebuild_trusts_its_manifest_only_as_far_as_the_output_agrees_with_it() {
     let site = TestSite::fixture("basic");
     let cache = tempfile::tempdir().unwrap();
+    // Its own cache folder, so that the manifest written is this site's alone.
     let build = || {
-        let out = crate::support::bin()
-            .arg("build")
-            .arg("--root")
-            .arg(site.root())
-            .current_dir(site.root())
-            .env("SOURCED_CACHE_DIR", cache.path())
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        site.run_with(&["build"], |cmd| {
+            cmd.env("SOURCED_CACHE_DIR", cache.path());
+        })
+        .assert_ok();
     };
     build();
     let manifests = std::fs::read_dir(cache.path().join("outputs")).unwrap();

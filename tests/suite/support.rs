@@ -108,11 +108,17 @@ impl TestSite {
 
     /// Runs `sourced <args>` in the site's folder (`--root` added for build and check).
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, |_| {})
+    }
+
+    /// As [`TestSite::run`], with the command adjusted first (an environment variable).
+    pub fn run_with(&self, args: &[&str], adjust: impl FnOnce(&mut Command)) -> Run {
         let mut cmd = bin();
         cmd.args(args).current_dir(self.root()).env("NO_COLOR", "1");
         if matches!(args.first(), Some(&"build") | Some(&"check")) {
             cmd.arg("--root").arg(self.root());
         }
+        adjust(&mut cmd);
         let out = cmd.output().unwrap();
         Run {
             code: out.status.code().unwrap_or(-1),
