@@ -6,9 +6,52 @@
 
 use std::io::IsTerminal;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+use std::sync::Arc;
 
-use crate::diagnostics::{Diagnostic, Severity};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
+
+use crate::diagnostics::{Diagnostic, Severity, SourceText};
+
+/// A file's text as miette reads it, with the column of the snippet's header
+/// (`╭─[file:line:col]`) counted in characters, as our first line counts it: miette counts
+/// bytes, so a position after Chinese text read `38:394` in the header and `38:154` above it.
+struct Snippet {
+    name: String,
+    file: Arc<SourceText>,
+}
+
+impl SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner =
+            self.file
+                .text
+                .as_bytes()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        // miette gives a column only when reading without lines before (the header's read);
+        // with lines before, the contents start at a line's start (column 0).
+        let column = if context_lines_before == 0 {
+            self.file.line_col(span.offset()).1 - 1
+        } else {
+            inner.column()
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            column,
+            inner.line_count(),
+        )))
+    }
+}
 
 fn handler() -> GraphicalReportHandler {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -54,8 +97,10 @@ pub fn render(d: &Diagnostic) -> String {
         md = md.with_help(h.clone());
     }
     let name = loc.file.display_path.display().to_string();
-    let report =
-        miette::Report::new(md).with_source_code(NamedSource::new(name, loc.file.text.clone()));
+    let report = miette::Report::new(md).with_source_code(Snippet {
+        name,
+        file: loc.file.clone(),
+    });
     let mut out = String::new();
     let (line, col) = loc.line_col();
     if handler().render_report(&mut out, report.as_ref()).is_err() {

@@ -361,3 +361,28 @@ fn a_brief_template_error_while_streaming_keeps_the_previous_output() {
     ]);
     assert_eq!(site.read("public/a/index.html"), before);
 }
+
+/// The snippet's header names the same `line:col` as the message above it, counted in
+/// characters, after Chinese text too (the header once counted bytes: `6:62` under `6:22`).
+#[test]
+fn the_snippet_header_counts_the_column_in_characters_as_the_message_does() {
+    let site = TestSite::new();
+    site.write(
+        "content/zh.md",
+        "---\ntitle: \"晶片\"\ndate: 2024-01-01\nlang: zh-Hant\n---\n\
+         中國的晶片進口在過去幾年內大幅增加，達到 60%。\n",
+    );
+    let run = site.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning: content/zh.md:6:22: unsourced claim `60%`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("╭─[content/zh.md:6:22]"),
+        "{}",
+        run.stderr
+    );
+}
