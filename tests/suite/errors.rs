@@ -386,3 +386,34 @@ fn the_snippet_header_counts_the_column_in_characters_as_the_message_does() {
         run.stderr
     );
 }
+
+/// A paragraph written on one long line is shown cut around the marked figure, with the
+/// header still naming the figure's real column; no line of the message runs much past the
+/// terminal's width (once the whole 600-character line was printed, and a 560-space marker).
+#[test]
+fn a_long_line_is_shown_cut_around_the_marked_figure() {
+    let site = TestSite::new();
+    let paragraph = format!(
+        "{}Spending per person is 17 times higher than in 2001.{}",
+        "Ministries could benefit from cross-border data flows, and the evidence is thin. "
+            .repeat(4),
+        " Utilities are reassessing data flows, and the picture differs by income group.".repeat(4),
+    );
+    site.write(
+        "content/a.md",
+        brief("A", "2024-01-01", &format!("Short.\n\n{paragraph}\n")),
+    );
+    let run = site.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let col = paragraph.find("17 times").unwrap() + 1;
+    for expected in [
+        format!("warning: content/a.md:7:{col}: unsourced claim `17 times`"),
+        format!("╭─[content/a.md:7:{col}]"),
+        "│ …".to_string(),
+        "17 times higher than in 2001.".to_string(),
+    ] {
+        assert!(run.stderr.contains(&expected), "{expected}\n{}", run.stderr);
+    }
+    let widest = run.stderr.lines().map(|l| l.chars().count()).max();
+    assert!(widest.is_some_and(|w| w <= 120), "{}", run.stderr);
+}
