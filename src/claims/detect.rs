@@ -1967,7 +1967,41 @@ pub fn detect(text: &str) -> Vec<Quantity> {
     let mut out = join_fractions(&t, out);
     out.sort_by_key(|q| q.start);
     out.dedup_by(|b, a| b.start < a.end);
+    for q in &mut out {
+        q.value = match q.value {
+            Value::One(v) => Value::One(tidy(v)),
+            Value::Range(lo, hi) => Value::Range(tidy(lo), tidy(hi)),
+        };
+        q.tolerance = tidy(q.tolerance);
+    }
     out
+}
+
+/// Powers of ten a double holds exactly.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `v` rounded to 15 significant digits: arithmetic on the figures as written (74.4 / 100,
+/// 8.7 x 10^8, 3 / 5) leaves binary noise in the last digit (0.7440000000000001,
+/// 869999999.9999999, 0.6000000000000001), and the claims data would show a figure nobody
+/// wrote. No prose states a figure to 15 digits. The rounded integer and the power of ten are
+/// both exact, so the one division (or product) gives the double nearest the decimal.
+fn tidy(v: f64) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    // Decimal places that keep 15 significant digits.
+    let places = 14 - v.abs().log10().floor() as i32;
+    match usize::try_from(places) {
+        Ok(p) if p < POW10.len() => (v * POW10[p]).round() / POW10[p],
+        Ok(_) => v,
+        Err(_) => match POW10.get(places.unsigned_abs() as usize) {
+            Some(&scale) => (v / scale).round() * scale,
+            None => v,
+        },
+    }
 }
 
 /// Whole-word multiples and fractions with no numeral: twice, doubled, fivefold, half, 倍增...
@@ -3058,13 +3092,50 @@ mod tests {
         );
         assert_eq!(
             one("three-fifths"),
-            (
-                Kind::Fraction,
-                Value::One(0.6000000000000001),
-                "ratio".into()
-            )
+            (Kind::Fraction, Value::One(0.6), "ratio".into())
         );
         assert_eq!(one("九成八"), (Kind::Percent, Value::One(0.98), "%".into()));
+        // Values are the figures as written, without binary noise in the last digit.
+        assert_eq!(one("74.4%"), (Kind::Percent, Value::One(0.744), "%".into()));
+        assert_eq!(one("33.3%"), (Kind::Percent, Value::One(0.333), "%".into()));
+        assert_eq!(
+            one("百分之七十四點四"),
+            (Kind::Percent, Value::One(0.744), "%".into())
+        );
+        assert_eq!(
+            one("八點七億美元"),
+            (Kind::Money, Value::One(8.7e8), "USD".into())
+        );
+        assert_eq!(detect("74.4%")[0].tolerance, 0.0005);
+    }
+
+    /// Rounding to 15 significant digits leaves exact figures as they are, over the whole
+    /// range of magnitudes, and removes the noise of a division.
+    #[test]
+    fn tidy_keeps_15_significant_digits() {
+        for v in [
+            1.0,
+            0.6,
+            0.744,
+            124000.0,
+            8.3e10,
+            2.1e12,
+            123456789012345.0,
+            1e-9,
+            5e-3,
+            7e20,
+            1.5e300,
+            -2.0,
+            0.0,
+        ] {
+            assert_eq!(super::tidy(v), v, "{v}");
+        }
+        assert_eq!(super::tidy(74.4 / 100.0), 0.744);
+        assert_eq!(super::tidy(8.7 * 1e8), 8.7e8);
+        assert_eq!(super::tidy(-33.3 / 100.0), -0.333);
+        assert_eq!(super::tidy(8.7e8 * 1e7 + 1.0), 8.7e15);
+        assert!(super::tidy(f64::NAN).is_nan());
+        assert_eq!(super::tidy(f64::INFINITY), f64::INFINITY);
     }
 
     #[test]
