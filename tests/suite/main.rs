@@ -16,3 +16,4 @@ mod init;
 mod links;
 mod output;
 mod serve;
+mod themes;
