@@ -610,7 +610,7 @@ impl Staging {
             std::fs::rename(&from, &dest).map_err(|e| io_error(&dest, e))?;
         }
         // Remove what the new site no longer has, then the folders that became empty.
-        let listed = match self.listing.map(|h| h.join()) {
+        let mut listed = match self.listing.map(|h| h.join()) {
             Some(Ok(Ok(files))) => files,
             Some(Ok(Err(msg))) => return Err(Diagnostic::error(msg).in_file(target)),
             Some(Err(_)) => return Err(poisoned()),
@@ -622,7 +622,6 @@ impl Staging {
             .flatten();
         // With a manifest, the listing holds only files it did not know of: the files it
         // recorded that the site no longer has go too.
-        let mut listed = listed;
         for rel in checked.iter().flat_map(|c| c.files.keys()) {
             if !produced.contains_key(rel) {
                 listed.push((rel.clone(), join_rel(target, rel)?));

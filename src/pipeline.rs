@@ -1141,12 +1141,12 @@ fn without_html(mut r: markdown::Rendered) -> markdown::Rendered {
     r
 }
 
-/// Renders and writes every page but the briefs' (written by [`stream`]), in one parallel
-/// pass keeping no page in memory, then the search index over `brief_pages` and the source
-/// pages. Returns how many pages the site has, briefs' included.
 /// A site-wide page's outcome: the page to index for search (address, text), if any.
 type RestResult = Result<Option<(String, String)>, Diagnostic>;
 
+/// Renders and writes every page but the briefs' (written by [`stream`]), in one parallel
+/// pass keeping no page in memory, then the search index over `brief_pages` and the source
+/// pages. Returns how many pages the site has, briefs' included.
 fn write_rest(
     site: &Site,
     templates: &Templates,
@@ -1171,7 +1171,7 @@ fn write_rest(
     // halves up front, and one core did the half holding the claims table alone while the
     // other sat idle: 30% of this stage's time at 10,000 briefs.)
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<(usize, RestResult)> = (0..rayon::current_num_threads())
+    let mut results: Vec<(usize, RestResult)> = (0..rayon::current_num_threads())
         .into_par_iter()
         .flat_map_iter(|_| {
             let mut done = Vec::new();
@@ -1212,10 +1212,9 @@ fn write_rest(
         );
     }
     // Back in the jobs' order, for the search index and the order of problems.
-    let mut in_order = results;
-    in_order.sort_unstable_by_key(|(i, _)| *i);
+    results.sort_unstable_by_key(|(i, _)| *i);
     let mut to_index = brief_pages;
-    for (_, r) in in_order {
+    for (_, r) in results {
         match r {
             Ok(Some(page)) => to_index.push(page),
             Ok(None) => {}

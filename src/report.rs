@@ -133,19 +133,20 @@ fn cut_long_lines(
     // The marked line: from SNIPPET_BEFORE columns before the span, to SNIPPET_WIDTH columns
     // in all or the span's end, whichever is later.
     let (s, e) = (range.start - line_start, range.end - line_start);
-    let mut from = s;
-    if long(line) {
+    let from = if long(line) {
         let mut w = 0;
-        for (i, c) in line[..s].char_indices().rev() {
-            w += columns(c);
-            if w > SNIPPET_BEFORE {
-                break;
-            }
-            from = i;
-        }
+        line[..s]
+            .char_indices()
+            .rev()
+            .take_while(|&(_, c)| {
+                w += columns(c);
+                w <= SNIPPET_BEFORE
+            })
+            .last()
+            .map_or(s, |(i, _)| i)
     } else {
-        from = 0;
-    }
+        0
+    };
     let to = past(&line[from..], SNIPPET_WIDTH)
         .map_or(line.len(), |i| from + i)
         .max(e);

@@ -323,6 +323,16 @@ fn brief_path(b: &LoadedBrief, section_path: &str) -> Result<String, Diagnostic>
     Ok(format!("{section_path}{last}/"))
 }
 
+/// `items` in the `order` of their indexes (each moved once; an index given twice or out of
+/// range is skipped).
+fn in_order<T>(items: Vec<T>, order: &[usize]) -> Vec<T> {
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    order
+        .iter()
+        .filter_map(|&i| slots.get_mut(i)?.take())
+        .collect()
+}
+
 /// Slugified folder path of a content-relative folder key, with a trailing `/`.
 fn folder_path(key: &str) -> Result<String, String> {
     let mut out = String::new();
@@ -388,9 +398,7 @@ pub fn plan(
             .cmp(&a.meta.date)
             .then_with(|| crate::urls::path_order(&a.rel, &b.rel))
     });
-    let mut slots: Vec<Option<LoadedBrief>> = loaded.into_iter().map(Some).collect();
-    let loaded: Vec<LoadedBrief> = order.iter().filter_map(|&i| slots[i].take()).collect();
-    drop(slots);
+    let loaded = in_order(loaded, &order);
 
     // Sections: the root, every folder with an _index.md, and every folder holding a brief.
     let mut folder_keys: BTreeSet<String> = BTreeSet::new();
@@ -957,8 +965,7 @@ pub fn attach_sources(
     drop((users, by_path, defs));
     if same {
         // In the order they were placed in: the order `set_sources` would sort them into.
-        let mut slots: Vec<Option<SourceEntry>> = entries.into_iter().map(Some).collect();
-        entries = order.iter().filter_map(|&i| slots[i].take()).collect();
+        entries = in_order(entries, &order);
         install_sources(site, bib, entries);
     } else {
         set_sources(site, bib, entries);

@@ -37,6 +37,17 @@ impl Run {
             "expected exit 1, got {}:\n{}",
             self.code, self.stderr
         );
+        self.assert_stderr(needles)
+    }
+
+    /// Asserts success and that stderr contains each needle (a warning and its snippet).
+    #[track_caller]
+    pub fn assert_warns(&self, needles: &[&str]) -> &Self {
+        self.assert_ok().assert_stderr(needles)
+    }
+
+    #[track_caller]
+    fn assert_stderr(&self, needles: &[&str]) -> &Self {
         for n in needles {
             assert!(
                 self.stderr.contains(n),
